@@ -1,0 +1,120 @@
+// The sidecar's configuration: flags, then STEPUP_* environment variables,
+// then defaults. Parsed and checked once at start, then frozen. No other
+// module reads process.env.
+import { parseArgs } from 'node:util';
+
+export interface SidecarConfig {
+  readonly policies: string;
+  readonly listen: string;
+  readonly httpListen: string;
+  readonly deadlineMs: number;
+  readonly realm: string;
+  readonly browserRedirect: boolean;
+  readonly clockSkewSeconds: number;
+  readonly tokenCacheSize: number;
+  readonly tokenCacheTtlSeconds: number;
+  readonly jwksMaxAgeSeconds: number;
+  readonly jwksStaleMaxAgeSeconds: number;
+  readonly jwksCooldownSeconds: number;
+  readonly jwksTimeoutMs: number;
+  readonly jwksRetries: number;
+  readonly podNamespace?: string;
+  readonly podLabels?: string;
+  readonly logLevel: string;
+}
+
+interface FlagSpec {
+  key: keyof SidecarConfig;
+  env: string;
+  kind: 'string' | 'int' | 'bool' | 'address';
+  default?: string;
+  help: string;
+  min?: number;
+  max?: number;
+}
+
+export const FLAGS: Record<string, FlagSpec> = {
+  policies: { key: 'policies', env: 'STEPUP_POLICIES', kind: 'string', help: 'StepUpPolicy YAML file or folder (standalone mode). Required.' },
+  listen: { key: 'listen', env: 'STEPUP_LISTEN', kind: 'address', default: '127.0.0.1:9191', help: 'host:port of the ext_authz gRPC server (envoy.service.auth.v3.Authorization).' },
+  'http-listen': { key: 'httpListen', env: 'STEPUP_HTTP_LISTEN', kind: 'address', default: '127.0.0.1:9192', help: 'host:port serving /healthz, /readyz and /metrics.' },
+  'deadline-ms': { key: 'deadlineMs', env: 'STEPUP_DEADLINE_MS', kind: 'int', default: '150', min: 5, max: 10_000, help: "Answer every Check within this many ms, failing closed (503) past it. Keep it below Envoy's ext_authz timeout (200 ms in deploy/envoy)." },
+  realm: { key: 'realm', env: 'STEPUP_REALM', kind: 'string', default: 'stepup', help: 'realm of the WWW-Authenticate Bearer challenges.' },
+  'browser-redirect': { key: 'browserRedirect', env: 'STEPUP_BROWSER_REDIRECT', kind: 'bool', default: 'true', help: 'Redirect browsers (Accept: text/html) to the IdP with acr_values and max_age when the policy names an authorizationEndpoint (true|false).' },
+  'clock-skew': { key: 'clockSkewSeconds', env: 'STEPUP_CLOCK_SKEW', kind: 'int', default: '30', min: 0, max: 300, help: 'Seconds of clock skew tolerated for exp, nbf and auth_time.' },
+  'token-cache-size': { key: 'tokenCacheSize', env: 'STEPUP_TOKEN_CACHE_SIZE', kind: 'int', default: '10000', min: 0, max: 1_000_000, help: 'Verified tokens kept (0 disables the cache).' },
+  'token-cache-ttl': { key: 'tokenCacheTtlSeconds', env: 'STEPUP_TOKEN_CACHE_TTL', kind: 'int', default: '300', min: 1, max: 3600, help: 'Seconds a verified token is reused (never past its exp).' },
+  'jwks-max-age': { key: 'jwksMaxAgeSeconds', env: 'STEPUP_JWKS_MAX_AGE', kind: 'int', default: '600', min: 10, max: 86_400, help: 'Seconds signing keys are used before they are refetched.' },
+  'jwks-stale-max-age': { key: 'jwksStaleMaxAgeSeconds', env: 'STEPUP_JWKS_STALE_MAX_AGE', kind: 'int', default: '3600', min: 10, max: 86_400, help: 'When refetching fails, keys up to this age are still used; past it tokens are refused (503).' },
+  'jwks-cooldown': { key: 'jwksCooldownSeconds', env: 'STEPUP_JWKS_COOLDOWN', kind: 'int', default: '30', min: 0, max: 3600, help: 'Minimum seconds between refetches caused by unknown key ids.' },
+  'jwks-timeout-ms': { key: 'jwksTimeoutMs', env: 'STEPUP_JWKS_TIMEOUT_MS', kind: 'int', default: '2000', min: 50, max: 60_000, help: 'Time limit of one JWKS fetch.' },
+  'jwks-retries': { key: 'jwksRetries', env: 'STEPUP_JWKS_RETRIES', kind: 'int', default: '2', min: 0, max: 5, help: 'Extra JWKS fetch attempts after a failure (100 ms, then 400 ms apart).' },
+  'pod-namespace': { key: 'podNamespace', env: 'STEPUP_POD_NAMESPACE', kind: 'string', help: "Only policies of this namespace apply (default: every policy's namespace)." },
+  'pod-labels': { key: 'podLabels', env: 'STEPUP_POD_LABELS', kind: 'string', help: "This workload's labels, k=v,k2=v2: only policies whose selector matches apply (default: selectors are not applied)." },
+  'log-level': { key: 'logLevel', env: 'STEPUP_LOG_LEVEL', kind: 'string', default: 'info', help: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },
+};
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export class ConfigError extends Error {}
+
+export function helpText(): string {
+  const rows = Object.entries(FLAGS).map(([flag, spec]) => {
+    const def = spec.default !== undefined ? ` (default ${spec.default})` : '';
+    return `  --${flag} <value>\n      ${spec.help}${def}\n      env: ${spec.env}`;
+  });
+  return [
+    'stepup-sidecar: the step-up authentication decision service for Envoy ext_authz.',
+    '',
+    'Usage: stepup-sidecar --policies <file-or-folder> [flags]',
+    '',
+    'Flags (each can also be set by its environment variable; a flag wins):',
+    ...rows,
+    '  --help       Print this help and exit.',
+    '  --version    Print the version and exit.',
+    '',
+    'Example:',
+    '  stepup-sidecar --policies deploy/examples/payments.yaml --listen 127.0.0.1:9191',
+  ].join('\n');
+}
+
+function convert(flag: string, spec: FlagSpec, raw: string): string | number | boolean {
+  if (spec.kind === 'int') {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < (spec.min ?? 0) || n > (spec.max ?? Number.MAX_SAFE_INTEGER)) {
+      throw new ConfigError(`--${flag} (${spec.env}) must be a whole number from ${spec.min ?? 0} to ${spec.max}, got "${raw}"`);
+    }
+    return n;
+  }
+  if (spec.kind === 'bool') {
+    if (raw !== 'true' && raw !== 'false') throw new ConfigError(`--${flag} (${spec.env}) must be true or false, got "${raw}"`);
+    return raw === 'true';
+  }
+  if (spec.kind === 'address' && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(raw)) {
+    throw new ConfigError(`--${flag} (${spec.env}) must be host:port, got "${raw}"`);
+  }
+  return raw;
+}
+
+export type ParsedArgs = { help: true } | { version: true } | { config: SidecarConfig };
+
+/** Parses argv and env into a frozen config. Throws ConfigError with a message that says what to fix. */
+export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArgs {
+  const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } }, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  if (values.help) return { help: true };
+  if (values.version) return { version: true };
+  const config: Record<string, unknown> = {};
+  for (const [flag, spec] of Object.entries(FLAGS)) {
+    const raw = (values[flag] as string | undefined) ?? env[spec.env] ?? spec.default;
+    if (raw !== undefined) config[spec.key] = convert(flag, spec, raw);
+  }
+  if (!config.policies) throw new ConfigError('--policies (STEPUP_POLICIES) is required: a StepUpPolicy YAML file or folder');
+  if (!LOG_LEVELS.has(config.logLevel as string)) throw new ConfigError(`--log-level must be one of ${[...LOG_LEVELS].join(', ')}`);
+  if (config.listen === config.httpListen) throw new ConfigError('--listen and --http-listen must differ');
+  return { config: Object.freeze(config) as unknown as SidecarConfig };
+}

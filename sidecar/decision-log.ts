@@ -1,0 +1,64 @@
+// The evidence of one decision: what the log line and the metrics record.
+// Never the token, never a cookie or a raw header value.
+import type { Decision, IdentityResult, RequestAttributes } from './decision/types.js';
+import type { PolicySet } from '../common/policy/policy-set.js';
+import type { Metrics } from './metrics.js';
+
+export interface DecisionRecord {
+  decisionId: string;
+  request: RequestAttributes | undefined;
+  identity: IdentityResult | undefined;
+  decision: Decision;
+  policySet: PolicySet | undefined;
+  status: number;
+  latencyMs: number;
+}
+
+function identitySummary(identity: IdentityResult | undefined): Record<string, unknown> | undefined {
+  if (!identity) return undefined;
+  if (identity.kind !== 'verified') return { kind: identity.kind, ...('reason' in identity ? { reason: identity.reason } : {}) };
+  const id = identity.identity;
+  return { kind: 'verified', iss: id.issuer, sub: id.subject, acr: id.acr, amr: id.amr, auth_time: id.authTime, exp: id.expiresAt };
+}
+
+function firedConditions(record: DecisionRecord): { policy: string; rule: string; when?: string; error?: string }[] {
+  const byId = new Map(record.policySet?.policies.map((p) => [p.id, p]) ?? []);
+  return record.decision.hits.map((h) => {
+    const rule = byId.get(h.policy)?.rules.find((r) => r.name === h.rule);
+    return { policy: h.policy, rule: h.rule, ...(rule?.whenText ? { when: rule.whenText } : {}), ...(h.error ? { error: h.error } : {}) };
+  });
+}
+
+/** The fields of the decision log line. */
+export function decisionLogFields(record: DecisionRecord): Record<string, unknown> {
+  const d = record.decision;
+  const req = record.request;
+  return {
+    decision_id: record.decisionId,
+    request_id: req?.id,
+    outcome: d.outcome,
+    reason: d.reason,
+    status: record.status,
+    latency_ms: Math.round(record.latencyMs * 1000) / 1000,
+    request: req ? { method: req.method, host: req.host, path: req.path, source: req.sourceAddress, body: req.bodyState } : undefined,
+    policies: record.policySet ? { version: record.policySet.version, each: record.policySet.policies.map((p) => `${p.id}@${p.version}`) } : undefined,
+    rules: d.hits.map((h) => `${h.policy}/${h.rule}${h.dryRun ? ' (dry-run)' : ''}`),
+    triggers: firedConditions(record),
+    requirement: d.outcome === 'challenge' ? d.requirement : undefined,
+    level_met: d.outcome === 'allow' ? d.levelMet : undefined,
+    dry_run: d.dryRun,
+    identity: identitySummary(record.identity),
+    ...('description' in d ? { description: d.description } : {}),
+  };
+}
+
+export function recordMetrics(metrics: Metrics, record: DecisionRecord): void {
+  const d = record.decision;
+  metrics.decisions.inc({ outcome: d.outcome, reason: d.reason });
+  metrics.latency.observe({ outcome: d.outcome }, record.latencyMs / 1000);
+  for (const h of d.hits) {
+    if (h.dryRun) metrics.dryRun.inc({ policy: h.policy, rule: h.rule, would: d.dryRun?.outcome ?? d.outcome });
+    else metrics.ruleHits.inc({ policy: h.policy, rule: h.rule, action: h.action });
+    if (h.error) metrics.celErrors.inc({ policy: h.policy, rule: h.rule });
+  }
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// stepup-sidecar: wires configuration, logging, policies, identity, signals
+// and the two servers. All I/O is set up here; the decision stays pure.
+import { createRequire } from 'node:module';
+import { pino } from 'pino';
+import { parseLabels } from '../common/label-selector.js';
+import { createCheckHandler, type PolicyRuntime } from './check-service.js';
+import { ConfigError, helpText, parseConfig, type SidecarConfig } from './config.js';
+import { JwksRegistry } from './identity/jwks-registry.js';
+import { createMetrics } from './metrics.js';
+import { loadPolicySet, PolicyLoadFailure, watchPolicies, type Workload } from './policy/file-policy-source.js';
+import { buildRuntime } from './runtime.js';
+import { startGrpcServer } from './server/grpc-server.js';
+import { startHttpServer } from './server/http-server.js';
+import { defaultSignalSource } from './signals/signals.js';
+
+const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.authorization', '*.cookie', '*.token', '*.access_token', '*.id_token'];
+
+function workloadOf(config: SidecarConfig): Workload {
+  return {
+    ...(config.podNamespace ? { namespace: config.podNamespace } : {}),
+    ...(config.podLabels !== undefined ? { labels: parseLabels(config.podLabels) } : {}),
+  };
+}
+
+async function run(config: SidecarConfig): Promise<void> {
+  const log = pino({ level: config.logLevel, base: { component: 'stepup-sidecar' }, redact: { paths: REDACT, censor: '[redacted]' } });
+  const metrics = createMetrics();
+  const nowMs = () => Date.now();
+  const jwks = new JwksRegistry(
+    { maxAgeMs: config.jwksMaxAgeSeconds * 1000, staleMaxAgeMs: config.jwksStaleMaxAgeSeconds * 1000, cooldownMs: config.jwksCooldownSeconds * 1000, timeoutMs: config.jwksTimeoutMs, retries: config.jwksRetries, maxBytes: 256 * 1024 },
+    nowMs,
+    (jwksUri, result, error) => {
+      metrics.jwksFetches.inc({ jwks_uri: jwksUri, result });
+      if (error) log.warn({ jwks_uri: jwksUri, err: error.message }, 'JWKS fetch failed');
+    },
+  );
+  const verifierOpts = { clockSkewSeconds: config.clockSkewSeconds, cacheTtlSeconds: config.tokenCacheTtlSeconds, cacheSize: config.tokenCacheSize };
+  const workload = workloadOf(config);
+
+  let runtime: PolicyRuntime = buildRuntime(loadPolicySet(config.policies, workload), jwks, verifierOpts, nowMs);
+  metrics.policyReloads.inc({ result: 'ok' });
+  log.info({ policies: runtime.set.policies.map((p) => `${p.id}@${p.version}`), version: runtime.set.version }, 'policies loaded');
+  watchPolicies(
+    config.policies,
+    workload,
+    log,
+    (set) => {
+      runtime = buildRuntime(set, jwks, verifierOpts, nowMs);
+      metrics.policyReloads.inc({ result: 'ok' });
+      log.info({ policies: set.policies.map((p) => `${p.id}@${p.version}`), version: set.version }, 'policies reloaded');
+    },
+    () => metrics.policyReloads.inc({ result: 'rejected' }),
+  );
+
+  const check = createCheckHandler({
+    runtime: () => runtime,
+    signals: defaultSignalSource,
+    log,
+    metrics,
+    nowMs,
+    options: { deadlineMs: config.deadlineMs, realm: config.realm, browserRedirect: config.browserRedirect },
+  });
+  const { server, port } = await startGrpcServer(config.listen, check, log);
+  const http = await startHttpServer(config.httpListen, { ready: () => true, detail: () => `policies ${runtime.set.version}` }, metrics.registry);
+  log.info({ listen: config.listen, port, http: config.httpListen }, 'stepup-sidecar serving');
+
+  const stop = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    http.close();
+    server.tryShutdown(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function version(): string {
+  const require = createRequire(import.meta.url);
+  for (const p of ['../package.json', '../../package.json']) {
+    try {
+      return (require(p) as { version: string }).version;
+    } catch {
+      // try the next location (source vs dist)
+    }
+  }
+  return 'unknown';
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`stepup-sidecar: ${err.message}\nRun stepup-sidecar --help for every flag.\n`);
+    process.exit(2);
+  }
+  if ('help' in parsed) return void process.stdout.write(`${helpText()}\n`);
+  if ('version' in parsed) return void process.stdout.write(`${version()}\n`);
+  try {
+    await run(parsed.config);
+  } catch (err) {
+    const message = err instanceof PolicyLoadFailure ? err.message : (err as Error).message;
+    process.stderr.write(`stepup-sidecar: cannot start: ${message}\n`);
+    process.exit(1);
+  }
+}
+
+await main();
