@@ -57,7 +57,7 @@ export function toRequestAttributes(msg: CheckRequestMessage): RequestAttributes
   const rawPath = http.path ?? headers[':path'] ?? '/';
   const q = rawPath.indexOf('?');
   return {
-    id: http.id ?? headers['x-request-id'] ?? '',
+    id: headers['x-request-id'] ?? http.id ?? '',
     method: (http.method ?? headers[':method'] ?? '').toUpperCase(),
     path: normalizePath(q >= 0 ? rawPath.slice(0, q) : rawPath),
     host: hostWithoutPort(http.host ?? headers[':authority'] ?? ''),
