@@ -2,7 +2,8 @@
 // any claims and headers: what the tests need to play a real issuer and an
 // attacker. (The demo uses a real OpenID Provider instead.)
 import { createServer, type Server } from 'node:http';
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type CryptoKey } from 'jose';
+import { KeyObject, sign } from 'node:crypto';
+import { base64url, exportJWK, generateKeyPair, SignJWT, type JWK, type CryptoKey } from 'jose';
 
 export interface SigningKey {
   kid: string;
@@ -21,6 +22,8 @@ export class TestIssuer {
   keys: SigningKey[] = [];
   jwksRequests = 0;
   available = true;
+  /** Milliseconds the JWKS endpoint waits before answering. */
+  delayMs = 0;
   private server?: Server;
   url = '';
 
@@ -30,8 +33,12 @@ export class TestIssuer {
     issuer.server = createServer((req, res) => {
       if (req.url === '/jwks') {
         issuer.jwksRequests++;
-        if (!issuer.available) return void res.writeHead(503).end();
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys.map((k) => k.publicJwk) }));
+        const answer = () => {
+          if (!issuer.available) return void res.writeHead(503).end();
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys.map((k) => k.publicJwk) }));
+        };
+        if (issuer.delayMs > 0) setTimeout(answer, issuer.delayMs);
+        else answer();
       } else res.writeHead(404).end();
     });
     await new Promise<void>((r) => issuer.server?.listen(0, '127.0.0.1', r));
@@ -52,7 +59,20 @@ export class TestIssuer {
     return new SignJWT(body).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...opts.header }).sign(key.privateKey);
   }
 
+  /**
+   * Signs an ES256 JWS by hand, bypassing the library's checks, for headers a
+   * well-behaved signer refuses to produce (e.g. an unknown `crit`).
+   */
+  rawToken(header: Record<string, unknown>, claims: Record<string, unknown>, key: SigningKey = this.keys[0] as SigningKey): string {
+    const now = Math.floor(Date.now() / 1000);
+    const enc = (o: object) => base64url.encode(JSON.stringify(o));
+    const input = `${enc({ alg: 'ES256', kid: key.kid, ...header })}.${enc({ iss: this.url, sub: 'alice', aud: 'payments-api', iat: now, exp: now + 600, ...claims })}`;
+    const signature = sign('sha256', Buffer.from(input), { key: KeyObject.from(key.privateKey), dsaEncoding: 'ieee-p1363' });
+    return `${input}.${base64url.encode(signature)}`;
+  }
+
   close(): Promise<void> {
+    this.server?.closeAllConnections();
     return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 }
