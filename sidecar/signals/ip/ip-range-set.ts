@@ -103,7 +103,8 @@ export function buildIpRangeSet(names: readonly string[], entries: readonly List
     // apply every event at this address
     while (i < ev.count && compareIp(keyAt(ev.keys, order[i] as number), key) === 0) {
       const e = order[i] as number;
-      active[ev.lists[e] as number] += ev.deltas[e] as number;
+      const list = ev.lists[e] as number;
+      active[list] = (active[list] as number) + (ev.deltas[e] as number);
       i++;
     }
     const members: number[] = [];
