@@ -8,11 +8,11 @@ import { createCheckHandler, type PolicyRuntime } from './check-service.js';
 import { ConfigError, helpText, parseConfig, type SidecarConfig } from './config.js';
 import { JwksRegistry } from './identity/jwks-registry.js';
 import { createMetrics } from './metrics.js';
-import { loadPolicySet, PolicyLoadFailure, watchPolicies, type Workload } from './policy/file-policy-source.js';
+import { loadPolicySet, policyFolder, PolicyLoadFailure, watchPolicies, type Workload } from './policy/file-policy-source.js';
 import { buildRuntime } from './runtime.js';
 import { startGrpcServer } from './server/grpc-server.js';
 import { startHttpServer } from './server/http-server.js';
-import { defaultSignalSource } from './signals/signals.js';
+import { createSignalService } from './signals/signal-service.js';
 
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.authorization', '*.cookie', '*.token', '*.access_token', '*.id_token'];
 
@@ -37,8 +37,10 @@ async function run(config: SidecarConfig): Promise<void> {
   );
   const verifierOpts = { clockSkewSeconds: config.clockSkewSeconds, cacheTtlSeconds: config.tokenCacheTtlSeconds, cacheSize: config.tokenCacheSize };
   const workload = workloadOf(config);
+  const listBase = policyFolder(config.policies);
+  const signals = createSignalService(config, log, metrics.registry);
 
-  let runtime: PolicyRuntime = buildRuntime(loadPolicySet(config.policies, workload), jwks, verifierOpts, nowMs);
+  let runtime: PolicyRuntime = buildRuntime(loadPolicySet(config.policies, workload), jwks, verifierOpts, nowMs, listBase);
   metrics.policyReloads.inc({ result: 'ok' });
   log.info({ policies: runtime.set.policies.map((p) => `${p.id}@${p.version}`), version: runtime.set.version }, 'policies loaded');
   watchPolicies(
@@ -46,7 +48,7 @@ async function run(config: SidecarConfig): Promise<void> {
     workload,
     log,
     (set) => {
-      runtime = buildRuntime(set, jwks, verifierOpts, nowMs);
+      runtime = buildRuntime(set, jwks, verifierOpts, nowMs, listBase);
       metrics.policyReloads.inc({ result: 'ok' });
       log.info({ policies: set.policies.map((p) => `${p.id}@${p.version}`), version: set.version }, 'policies reloaded');
     },
@@ -55,20 +57,21 @@ async function run(config: SidecarConfig): Promise<void> {
 
   const check = createCheckHandler({
     runtime: () => runtime,
-    signals: defaultSignalSource,
+    signals: signals.source,
     log,
     metrics,
     nowMs,
     options: { deadlineMs: config.deadlineMs, realm: config.realm, browserRedirect: config.browserRedirect },
   });
   const { server, port } = await startGrpcServer(config.listen, check, log);
-  const http = await startHttpServer(config.httpListen, { ready: () => true, detail: () => `policies ${runtime.set.version}` }, metrics.registry);
+  // Ready while a policy set is in force; a degraded signal store shows in the detail (docs/signals.md).
+  const http = await startHttpServer(config.httpListen, { ready: () => true, detail: () => `policies ${runtime.set.version}; signals ${signals.store.status().detail}` }, metrics.registry);
   log.info({ listen: config.listen, port, http: config.httpListen }, 'stepup-sidecar serving');
 
   const stop = (signal: string) => {
     log.info({ signal }, 'stopping');
     http.close();
-    server.tryShutdown(() => process.exit(0));
+    server.tryShutdown(() => void signals.close().finally(() => process.exit(0)));
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketOf, bucketRetentionSeconds, bucketsToRead, DEFAULT_RATE_WINDOW, windowRate } from './rate-window.js';
+import { bucketOf, bucketRetentionSeconds, bucketsToRead, DEFAULT_RATE_WINDOW, rateWindowOf, windowRate } from './rate-window.js';
 
 const W = DEFAULT_RATE_WINDOW; // 60 s window, 5 s buckets
 
@@ -45,5 +45,21 @@ describe('windowRate', () => {
     const w = { windowSeconds: 10, bucketSeconds: 10 };
     expect(bucketsToRead(25, w)).toEqual([20, 10]);
     expect(windowRate([4, 10], 25, w)).toBe(9); // half of the previous bucket is still inside
+  });
+});
+
+describe('rateWindowOf', () => {
+  it.each([
+    [60, 5],
+    [100, 5],
+    [3600, 300],
+    [7, 1],
+    [1, 1],
+    [13, 1],
+    [24, 2],
+  ])('a %d s window has %d s buckets', (seconds, bucket) => {
+    const w = rateWindowOf(seconds);
+    expect(w).toEqual({ windowSeconds: seconds, bucketSeconds: bucket });
+    expect(seconds % w.bucketSeconds).toBe(0);
   });
 });

@@ -42,3 +42,10 @@ export function windowRate(counts: readonly number[], now: number, w: RateWindow
 export function bucketRetentionSeconds(w: RateWindow): number {
   return w.windowSeconds + w.bucketSeconds;
 }
+
+/** A window of `seconds` cut into buckets: the largest whole-second length giving at least 12 of them (1 s for short windows). */
+export function rateWindowOf(seconds: number): RateWindow {
+  let bucket = Math.max(1, Math.floor(seconds / 12));
+  while (seconds % bucket !== 0) bucket--;
+  return { windowSeconds: seconds, bucketSeconds: bucket };
+}
