@@ -1,7 +1,7 @@
 // What every SignalStore must do, as one table of cases run against each
 // implementation: the memory store (unit test) and the Redis store (against a
 // real redis-server). Time is passed in, never slept on.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RETENTION, DEFAULT_SUBJECT_LIMITS, type SignalStore, type StateQuery, type StateUpdate } from '../../sidecar/signals/store/signal-store.js';
 
 const T = 1_800_000_000;
@@ -19,9 +19,16 @@ function update(subject: string, over: Partial<StateUpdate> = {}): StateUpdate {
   return { subject, now: T, rateBucket: T, ...over };
 }
 
-export function signalStoreContract(name: string, open: () => SignalStore): void {
+/** Runs the contract; `open` is called before the cases (after the store's server is up), `close` after them. */
+export function signalStoreContract(name: string, open: () => SignalStore | Promise<SignalStore>, close: (s: SignalStore) => Promise<void> = (s) => s.close()): void {
   describe(`${name}: the SignalStore contract`, () => {
-    const store = open();
+    let store: SignalStore;
+    beforeAll(async () => {
+      store = await open();
+    });
+    afterAll(async () => {
+      if (store) await close(store);
+    });
     const write = async (u: StateUpdate) => {
       store.write(u);
       await store.drain();
