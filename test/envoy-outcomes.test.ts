@@ -58,6 +58,15 @@ describe('outcomes on the wire (through Envoy)', () => {
     expect((await s.call('/v1/transfers', { method: 'POST', body: { amount: 10001 }, headers: bearer(token) })).status).toBe(401);
   });
 
+  it('a body too large for Envoy to forward whole cannot be read: the rule fires (fail closed)', async () => {
+    const token = await s.issuer.token({ acr: '1', auth_time: now() });
+    const padded = { amount: 50, note: 'x'.repeat(20_000) };
+    const r = await s.call('/v1/transfers', { method: 'POST', body: padded, headers: bearer(token) });
+    expect(r.status).toBe(401);
+    await new Promise((res) => setTimeout(res, 50));
+    expect(decisionLines(s.sidecar).at(-1)).toMatchObject({ request: { body: 'truncated' }, triggers: [{ rule: 'large-transfer', error: expect.any(String) }] });
+  });
+
   it('level and freshness met: passes with trusted headers', async () => {
     const token = await s.issuer.token({ sub: 'carol', acr: '2', amr: ['pwd', 'otp'], auth_time: now() - 30 });
     const r = await s.call('/v1/transfers', { ...bigTransfer, headers: bearer(token) });
