@@ -89,7 +89,6 @@ export function createCheckHandler(deps: CheckDeps): (msg: CheckRequestMessage) 
       const finished = await withDeadline(work, deps.options.deadlineMs);
       work.catch((err: unknown) => deps.log.error({ err, decision_id: decisionId }, 'check failed after its deadline'));
       decision = finished === 'late' ? failure('deadline_exceeded', 'The decision took too long.') : (ev.decision ?? failure('internal_error', 'No decision was made.'));
-      if (finished === 'done') ev.gathered?.record(decision.outcome); // what this request taught: only once decided in time
     } catch (err) {
       deps.log.error({ err, decision_id: decisionId }, 'check failed');
       decision = failure('internal_error', 'The authorization service failed.');
@@ -99,6 +98,9 @@ export function createCheckHandler(deps: CheckDeps): (msg: CheckRequestMessage) 
     const record: DecisionRecord = { decisionId, request: ev.request, identity: ev.identity, decision, policySet: ev.runtime?.set, signals: ev.gathered?.summary, status: http.kind === 'allow' ? 200 : http.status, latencyMs: performance.now() - started };
     deps.log.info(decisionLogFields(record), 'decision');
     recordMetrics(deps.metrics, record);
+    // What this request taught (device, rate, risk event): only when decided in time, and after the answer is on its way.
+    const learned = ev.decision === decision ? ev.gathered : undefined;
+    if (learned) setImmediate(() => learned.record(decision.outcome));
     return toCheckResponse(http, {
       decision_id: decisionId,
       outcome: decision.outcome,

@@ -32,6 +32,35 @@ export function subjectKeys(prefix: string, subject: string): SubjectKeys {
 }
 
 /**
+ * Reads what one Check needs, and claims a single-use token id, in one call.
+ * KEYS: devices, rate, countries, place, risk, token (or the place key again
+ * when nothing is claimed). ARGV: device, country, token ttl ("" = no claim),
+ * first bucket, bucket step, bucket count, causes... Returns a flat array:
+ * device value, country value, country count, place, riskSince, bucket
+ * counts..., cause stamps..., claim (1 first use, 0 replay, -1 not asked).
+ * Missing values are nil (false in Lua).
+ */
+export const READ_SCRIPT = `
+local first, step, nb = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local out = {}
+out[1] = redis.call('HGET', KEYS[1], ARGV[1])
+out[2] = redis.call('HGET', KEYS[3], ARGV[2])
+out[3] = redis.call('HLEN', KEYS[3])
+out[4] = redis.call('GET', KEYS[4])
+out[5] = redis.call('HGET', KEYS[5], 'since')
+for i = 0, nb - 1 do out[#out + 1] = redis.call('HGET', KEYS[2], string.format('%d', first + i * step)) end
+for i = 7, #ARGV do out[#out + 1] = redis.call('HGET', KEYS[5], ARGV[i]) end
+if ARGV[3] == '' then
+  out[#out + 1] = -1
+elseif redis.call('SET', KEYS[6], '1', 'EX', ARGV[3], 'NX') then
+  out[#out + 1] = 1
+else
+  out[#out + 1] = 0
+end
+return out
+`;
+
+/**
  * Applies one StateUpdate atomically. KEYS: devices, rate, countries, place,
  * risk. ARGV: now, bucket, rateTtl, maxBuckets, device, trusted (0|1),
  * deviceTtl, deviceCap, country, countryTtl, countryCap, place, placeTtl,

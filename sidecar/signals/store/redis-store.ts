@@ -1,15 +1,18 @@
 // The Redis signal store, shared by every replica. One Check costs one round
-// trip: a pipeline of reads on the subject's keys (one Cluster slot), plus the
-// single-use claim (SET NX) when asked. Writes are one script call after the
+// trip: one script call reads the subject's keys (one Cluster slot) and makes
+// the single-use claim (SET NX) when asked. Writes are one script call after the
 // decision, fire-and-forget, at most maxPendingWrites in flight, dropped (and
 // counted) while Redis is unhealthy, never queued or resent: the client runs
 // with enableOfflineQueue false and autoResendUnfulfilledCommands false.
 import type { Cluster, Redis } from 'ioredis';
 import { decodePlace, encodePlace, StoreUnavailable, type Retention, type SignalStore, type StateQuery, type StateUpdate, type StoreStatus, type SubjectLimits, type SubjectState } from './signal-store.js';
-import { RECORD_SCRIPT, subjectKeys } from './redis-scripts.js';
+import { READ_SCRIPT, RECORD_SCRIPT, subjectKeys } from './redis-scripts.js';
 import type { StoreHealth } from './store-health.js';
 
-type Client = (Redis | Cluster) & { stepupRecord(...args: (string | number)[]): Promise<unknown> };
+type Client = (Redis | Cluster) & {
+  stepupRecord(...args: (string | number)[]): Promise<unknown>;
+  stepupRead(...args: (string | number)[]): Promise<(string | number | null)[]>;
+};
 
 export interface RedisStoreOptions {
   readonly prefix: string;
@@ -28,7 +31,6 @@ export interface StoreEvents {
   pending(n: number): void;
 }
 
-type Replies = [Error | null, unknown][] | null;
 
 function timeout(ms: number): { promise: Promise<never>; cancel: () => void } {
   let timer: NodeJS.Timeout | undefined;
@@ -50,62 +52,57 @@ export class RedisSignalStore implements SignalStore {
     private readonly events: StoreEvents,
   ) {
     client.defineCommand('stepupRecord', { numberOfKeys: 5, lua: RECORD_SCRIPT });
+    client.defineCommand('stepupRead', { numberOfKeys: 6, lua: READ_SCRIPT });
     this.client = client as Client;
   }
 
   async read(q: StateQuery): Promise<SubjectState> {
     const started = performance.now();
     const keys = subjectKeys(this.opts.prefix, q.subject);
-    const p = this.client.pipeline();
-    p.hmget(keys.devices, q.device ?? '');
-    p.hmget(keys.rate, ...q.rateBuckets.map(String));
-    p.hmget(keys.countries, q.country ?? '');
-    p.hlen(keys.countries);
-    p.get(keys.place);
-    p.hmget(keys.risk, 'since', ...q.causes);
-    if (q.claimToken) p.set(keys.token(q.claimToken.id), '1', 'EX', Math.max(1, Math.ceil(q.claimToken.ttlSeconds)), 'NX');
+    const claim = q.claimToken;
+    const call = this.client.stepupRead(
+      keys.devices, keys.rate, keys.countries, keys.place, keys.risk, claim ? keys.token(claim.id) : keys.place,
+      q.device ?? '', q.country ?? '', claim ? Math.max(1, Math.ceil(claim.ttlSeconds)) : '',
+      q.rateBuckets[0] ?? 0, (q.rateBuckets[1] ?? 0) - (q.rateBuckets[0] ?? 0), q.rateBuckets.length, ...q.causes,
+    );
     const limit = timeout(this.opts.timeoutMs);
-    let replies: Replies;
+    let reply: (string | number | null)[];
     try {
-      replies = await Promise.race([p.exec(), limit.promise]);
+      reply = await Promise.race([call, limit.promise]);
     } catch (err) {
-      const reason = err instanceof StoreUnavailable ? err.reason : (err as Error).message;
-      this.events.read(err instanceof StoreUnavailable ? 'timeout' : 'error', (performance.now() - started) / 1000);
+      const late = err instanceof StoreUnavailable;
+      const reason = late ? err.reason : (err as Error).message;
+      this.events.read(late ? 'timeout' : 'error', (performance.now() - started) / 1000);
       this.health.failed(reason);
-      throw err instanceof StoreUnavailable ? err : new StoreUnavailable(reason);
+      throw late ? err : new StoreUnavailable(reason);
     } finally {
       limit.cancel();
-    }
-    const failed = replies?.find(([e]) => e !== null)?.[0];
-    if (!replies || failed) {
-      const reason = failed?.message ?? 'no reply';
-      this.events.read('error', (performance.now() - started) / 1000);
-      this.health.failed(reason);
-      throw new StoreUnavailable(reason);
+      call.catch(() => undefined); // a late failure after the timeout is already accounted for
     }
     this.health.succeeded();
     this.events.read('ok', (performance.now() - started) / 1000);
-    return this.parse(q, replies.map(([, v]) => v));
+    return this.parse(q, reply);
   }
 
-  private parse(q: StateQuery, v: unknown[]): SubjectState {
+  private parse(q: StateQuery, v: (string | number | null)[]): SubjectState {
     const r = this.opts.retention;
     const fresh = (t: number, ttl: number) => Number.isFinite(t) && t >= q.now - ttl;
-    const [devices, rate, country, countries, place, risk, claim] = v as [(string | null)[], (string | null)[], (string | null)[], number, string | null, (string | null)[], string | null | undefined];
-    const device = q.device !== undefined ? devices[0] : null;
-    const deviceSeen = device ? Number(device.split(':')[0]) : NaN;
-    const countrySeen = q.country !== undefined && country[0] ? Number(country[0]) : NaN;
-    const since = Number(risk[0] ?? 0);
+    const [device, country, countries, place, since] = v as [string | null, string | null, number, string | null, string | null];
+    const nb = q.rateBuckets.length;
+    const deviceSeen = q.device !== undefined && device ? Number(device.split(':')[0]) : NaN;
+    const countrySeen = q.country !== undefined && country ? Number(country) : NaN;
+    const riskSince = Number(since ?? 0);
     const last = decodePlace(place);
+    const claim = v[5 + nb + q.causes.length];
     return {
       ...(device && fresh(deviceSeen, r.deviceSeconds) ? { device: { trusted: device.endsWith(':1') } } : {}),
       countryKnown: fresh(countrySeen, r.countrySeconds),
       countries: Number(countries),
-      rateCounts: rate.map((c) => Number(c ?? 0)),
+      rateCounts: v.slice(5, 5 + nb).map((c) => Number(c ?? 0)),
       ...(last && fresh(last.at, r.placeSeconds) ? { place: last } : {}),
-      riskSince: fresh(since, r.riskSeconds) ? since : 0,
-      knownCauses: q.causes.filter((_c, i) => fresh(Number(risk[i + 1] ?? NaN), r.riskSeconds)),
-      ...(q.claimToken ? { tokenUse: claim === 'OK' ? 'first' : 'replayed' } : {}),
+      riskSince: fresh(riskSince, r.riskSeconds) ? riskSince : 0,
+      knownCauses: q.causes.filter((_c, i) => fresh(Number(v[5 + nb + i] ?? NaN), r.riskSeconds)),
+      ...(q.claimToken ? { tokenUse: claim === 1 ? 'first' : 'replayed' } : {}),
     };
   }
 

@@ -41,7 +41,7 @@ export interface StateQuery {
   readonly device?: string;
   /** ISO country of the client address, when known. */
   readonly country?: string;
-  /** Rate buckets to read (bucket start times). */
+  /** Rate buckets to read: bucket start times, evenly spaced (as bucketsToRead gives them). */
   readonly rateBuckets: readonly number[];
   /** Risk cause keys to look up. */
   readonly causes: readonly string[];
