@@ -47,6 +47,17 @@ interface LocalFacts {
   readonly device?: string;
 }
 
+/** Everything derive() works from: one request, its subject's stored state. */
+interface Derivation {
+  readonly input: GatherInput;
+  readonly who: Identity;
+  readonly subject: string;
+  readonly local: LocalFacts;
+  readonly state: SubjectState;
+  readonly keys: Record<RiskFact, string>;
+  readonly now: number;
+}
+
 const NO_EVENTS: CollectorEvents = { riskEvent: () => undefined, unavailable: () => undefined };
 
 function signalsOf(local: LocalFacts, facts: RiskFacts, derived: { known: boolean; trusted: boolean; rate: number; riskSince: number }, weights: RiskWeights): Signals {
@@ -97,10 +108,11 @@ export class SignalCollector implements SignalSource {
       this.events.unavailable(reason);
       return { signals: signalsOf(local, localOnly, none, this.opts.weights), unavailable: reason, summary: { ...this.summary(local, localOnly), unavailable: reason }, record: () => undefined };
     }
-    return this.derive(input, who, subject, local, state, keys, now);
+    return this.derive({ input, who, subject, local, state, keys, now });
   }
 
-  private derive(input: GatherInput, who: Identity, subject: string, local: LocalFacts, state: SubjectState, keys: Record<RiskFact, string>, now: number): GatheredSignals {
+  private derive(c: Derivation): GatheredSignals {
+    const { input, who, subject, local, state, keys, now } = c;
     const { weights } = this.opts;
     const rate = windowRate(state.rateCounts, now, this.opts.rateWindow) + 1; // this request counts
     const here: Place | undefined = local.geo.lat !== undefined && local.geo.lon !== undefined ? { lat: local.geo.lat, lon: local.geo.lon, at: now, country: local.geo.country } : undefined;
