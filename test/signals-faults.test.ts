@@ -14,7 +14,7 @@ let S: Replica;
 
 beforeAll(async () => {
   redis = await startRedis();
-  r = await startReplicas(1, ['--redis', redis.url, '--trusted-hops', '1', '--redis-timeout-ms', '50', '--redis-socket-timeout-ms', '500']);
+  r = await startReplicas(1, ['--redis', redis.url, '--trusted-hops', '1', '--redis-timeout-ms', '30', '--redis-socket-timeout-ms', '500']);
   S = r.all[0] as Replica;
 });
 afterAll(async () => {
