@@ -1,0 +1,85 @@
+// The containers the webhook adds: the stepup sidecar (always) and, in
+// standalone Envoy mode, an Envoy that owns the taken-over ports.
+import { ENVOY_NAME, SIDECAR_NAME, STATE_VOLUME, type Container } from './pod-types.js';
+import type { TakenPort } from './port-takeover.js';
+import type { InjectionSettings } from './settings.js';
+
+export const STATE_DIR = '/var/run/stepup/state';
+
+function securityContext(s: InjectionSettings): Record<string, unknown> {
+  return {
+    runAsNonRoot: true,
+    runAsUser: s.runAsUser,
+    runAsGroup: s.runAsUser,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** k=v,k2=v2 in key order: the form of --pod-labels. */
+export function labelArg(labels: Readonly<Record<string, string>>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',');
+}
+
+/**
+ * The sidecar: ext_authz on loopback, health and metrics on the pod IP for
+ * the kubelet, pod identity from the Downward API, policy snapshots from the
+ * controller kept on an emptyDir across container restarts.
+ */
+export function sidecarContainer(s: InjectionSettings, labels: Readonly<Record<string, string>>): Container {
+  const c = s.sidecar;
+  const args = [
+    `--listen=127.0.0.1:${c.authzPort}`,
+    `--http-listen=0.0.0.0:${c.httpPort}`,
+    `--controller=${s.controllerAddress}`,
+    '--pod-name=$(POD_NAME)',
+    '--pod-namespace=$(POD_NAMESPACE)',
+    `--pod-labels=${labelArg(labels)}`,
+    `--state-dir=${STATE_DIR}`,
+    `--deadline-ms=${c.deadlineMs}`,
+    `--log-level=${c.logLevel}`,
+    ...(c.insecure ? ['--insecure=true'] : []),
+    ...c.extraArgs,
+  ];
+  const probe = (path: string, period: number) => ({ httpGet: { path, port: c.httpPort }, periodSeconds: period, timeoutSeconds: 2, failureThreshold: 3 });
+  return {
+    name: SIDECAR_NAME,
+    image: c.image,
+    imagePullPolicy: c.imagePullPolicy,
+    args,
+    env: [
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ],
+    ports: [{ name: 'stepup-health', containerPort: c.httpPort, protocol: 'TCP' }],
+    readinessProbe: probe('/readyz', 5),
+    livenessProbe: probe('/healthz', 10),
+    resources: structuredClone(c.resources),
+    securityContext: securityContext(s),
+    volumeMounts: [{ name: STATE_VOLUME, mountPath: STATE_DIR }],
+  };
+}
+
+/** Envoy with the pod's bootstrap inline; its ports carry the names the app's ports had. */
+export function envoyContainer(s: InjectionSettings, bootstrap: Record<string, unknown>, taken: readonly TakenPort[]): Container {
+  const e = s.envoy;
+  return {
+    name: ENVOY_NAME,
+    image: e.image,
+    imagePullPolicy: e.imagePullPolicy,
+    args: ['--config-yaml', JSON.stringify(bootstrap), '--disable-hot-restart', '--concurrency', String(e.concurrency), '--log-level', e.logLevel],
+    ports: taken.map((t) => ({ name: t.name, containerPort: t.listenerPort, protocol: 'TCP' })),
+    readinessProbe: { tcpSocket: { port: (taken[0] as TakenPort).listenerPort }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+    resources: structuredClone(e.resources),
+    securityContext: securityContext(s),
+  };
+}
+
+export function stateVolume(s: InjectionSettings): Record<string, unknown> {
+  return { name: STATE_VOLUME, emptyDir: { sizeLimit: s.stateSizeLimit } };
+}
