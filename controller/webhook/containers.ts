@@ -1,10 +1,12 @@
 // The containers the webhook adds: the stepup sidecar (always) and, in
 // standalone Envoy mode, an Envoy that owns the taken-over ports.
-import { ENVOY_NAME, SIDECAR_NAME, STATE_VOLUME, type Container } from './pod-types.js';
+import { ENVOY_NAME, IDENTITY_VOLUME, SIDECAR_NAME, STATE_VOLUME, type Container } from './pod-types.js';
 import type { TakenPort } from './port-takeover.js';
 import type { InjectionSettings } from './settings.js';
 
 export const STATE_DIR = '/var/run/stepup/state';
+/** Where the sidecar finds the projected token that proves its pod identity to the controller. */
+export const IDENTITY_DIR = '/var/run/secrets/stepup.dev/identity';
 
 function securityContext(s: InjectionSettings): Record<string, unknown> {
   return {
@@ -28,7 +30,8 @@ export function labelArg(labels: Readonly<Record<string, string>>): string {
 
 /**
  * The sidecar: ext_authz on loopback, health and metrics on the pod IP for
- * the kubelet, pod identity from the Downward API, policy snapshots from the
+ * the kubelet, pod name and namespace from the Downward API, a projected
+ * token (audience: the controller) to prove them, policy snapshots from the
  * controller kept on an emptyDir across container restarts.
  */
 export function sidecarContainer(s: InjectionSettings, labels: Readonly<Record<string, string>>): Container {
@@ -55,13 +58,17 @@ export function sidecarContainer(s: InjectionSettings, labels: Readonly<Record<s
     env: [
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'STEPUP_IDENTITY_TOKEN_FILE', value: `${IDENTITY_DIR}/token` },
     ],
     ports: [{ name: 'stepup-health', containerPort: c.httpPort, protocol: 'TCP' }],
     readinessProbe: probe('/readyz', 5),
     livenessProbe: probe('/healthz', 10),
     resources: structuredClone(c.resources),
     securityContext: securityContext(s),
-    volumeMounts: [{ name: STATE_VOLUME, mountPath: STATE_DIR }],
+    volumeMounts: [
+      { name: STATE_VOLUME, mountPath: STATE_DIR },
+      { name: IDENTITY_VOLUME, mountPath: IDENTITY_DIR, readOnly: true },
+    ],
   };
 }
 
@@ -80,6 +87,10 @@ export function envoyContainer(s: InjectionSettings, bootstrap: Record<string, u
   };
 }
 
-export function stateVolume(s: InjectionSettings): Record<string, unknown> {
-  return { name: STATE_VOLUME, emptyDir: { sizeLimit: s.stateSizeLimit } };
+/** The sidecar's volumes: its snapshot store, and a short-lived token bound to the pod, for the controller only. */
+export function sidecarVolumes(s: InjectionSettings): Record<string, unknown>[] {
+  return [
+    { name: STATE_VOLUME, emptyDir: { sizeLimit: s.stateSizeLimit } },
+    { name: IDENTITY_VOLUME, projected: { sources: [{ serviceAccountToken: { audience: s.sidecar.tokenAudience, expirationSeconds: 3600, path: 'token' } }] } },
+  ];
 }

@@ -20,7 +20,7 @@ export function testSettingsInput(): Record<string, unknown> {
     authzTimeoutMs: 200,
     runAsUser: 65532,
     stateSizeLimit: '16Mi',
-    sidecar: { image: 'stepup-sidecar:0.1.0', imagePullPolicy: 'IfNotPresent', deadlineMs: 150, logLevel: 'info', insecure: false, authzPort: 15191, httpPort: 15192, extraArgs: [], resources: { requests: { cpu: '20m' } } },
+    sidecar: { image: 'stepup-sidecar:0.1.0', imagePullPolicy: 'IfNotPresent', deadlineMs: 150, logLevel: 'info', insecure: false, tokenAudience: 'stepup-controller', authzPort: 15191, httpPort: 15192, extraArgs: [], resources: { requests: { cpu: '20m' } } },
     envoy: { image: 'envoyproxy/envoy:distroless-v1.40.0', imagePullPolicy: 'IfNotPresent', adminPort: 15190, firstListenerPort: 15180, concurrency: 2, logLevel: 'warning', resources: {} },
   };
 }

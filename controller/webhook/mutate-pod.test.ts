@@ -43,7 +43,10 @@ describe('mutatePod, Envoy mode', () => {
 
   it('adds the sidecar and Envoy after the app, and a state volume', () => {
     expect(out.spec?.containers.map((c) => c.name)).toEqual(['app', 'stepup-sidecar', 'stepup-envoy']);
-    expect(out.spec?.volumes).toEqual([{ name: 'stepup-state', emptyDir: { sizeLimit: '16Mi' } }]);
+    expect(out.spec?.volumes).toEqual([
+      { name: 'stepup-state', emptyDir: { sizeLimit: '16Mi' } },
+      { name: 'stepup-identity', projected: { sources: [{ serviceAccountToken: { audience: 'stepup-controller', expirationSeconds: 3600, path: 'token' } }] } },
+    ]);
     expect(m.allowed && m.injected).toBe(true);
   });
 
@@ -69,7 +72,7 @@ describe('mutatePod, Envoy mode', () => {
     expect(b.admin.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 15190 });
   });
 
-  it('gives the sidecar its identity from the Downward API and the labels the pod is created with', () => {
+  it('gives the sidecar its identity (Downward API, a token for the controller) and the labels the pod is created with', () => {
     const s = container(out, 'stepup-sidecar');
     expect(s.args).toEqual(
       expect.arrayContaining([
@@ -87,7 +90,9 @@ describe('mutatePod, Envoy mode', () => {
     expect(s.env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'STEPUP_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/stepup.dev/identity/token' },
     ]);
+    expect(s.volumeMounts).toContainEqual({ name: 'stepup-identity', mountPath: '/var/run/secrets/stepup.dev/identity', readOnly: true });
     expect(s.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 15192 } });
   });
 

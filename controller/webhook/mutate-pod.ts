@@ -4,7 +4,7 @@
 // stepup.dev/inject=enabled); this function still honours every opt-out, so
 // a misconfigured selector cannot inject a pod that refused.
 import { parseLabels } from '../../common/label-selector.js';
-import { envoyContainer, sidecarContainer, stateVolume } from './containers.js';
+import { envoyContainer, sidecarContainer, sidecarVolumes } from './containers.js';
 import { renderEnvoyBootstrap } from './envoy-bootstrap.js';
 import { diffToPatch, type PatchOp } from './json-patch.js';
 import { KEYS, SIDECAR_NAME, type Pod } from './pod-types.js';
@@ -65,7 +65,7 @@ function inject(pod: Pod, s: InjectionSettings, taken: TakenPort[], context: Rec
     added.push(envoyContainer(s, bootstrap, taken));
   }
   spec.containers = [...spec.containers, ...added];
-  spec.volumes = [...(spec.volumes ?? []), stateVolume(s)];
+  spec.volumes = [...(spec.volumes ?? []), ...sidecarVolumes(s)];
   return copy;
 }
 

@@ -70,3 +70,4 @@ export const KEYS = {
 export const SIDECAR_NAME = 'stepup-sidecar';
 export const ENVOY_NAME = 'stepup-envoy';
 export const STATE_VOLUME = 'stepup-state';
+export const IDENTITY_VOLUME = 'stepup-identity';

@@ -31,6 +31,8 @@ export interface InjectionSettings {
     readonly deadlineMs: number;
     readonly logLevel: string;
     readonly insecure: boolean;
+    /** Audience of the projected token the sidecar proves its pod identity with (the controller's --token-audience). */
+    readonly tokenAudience: string;
     readonly authzPort: number;
     readonly httpPort: number;
     readonly extraArgs: readonly string[];
@@ -72,8 +74,8 @@ const SCHEMA = {
     sidecar: {
       type: 'object',
       additionalProperties: false,
-      required: ['image', 'imagePullPolicy', 'deadlineMs', 'logLevel', 'insecure', 'authzPort', 'httpPort', 'extraArgs', 'resources'],
-      properties: { image: str, imagePullPolicy: str, deadlineMs: { type: 'integer', minimum: 5 }, logLevel: str, insecure: { type: 'boolean' }, authzPort: port, httpPort: port, extraArgs: { type: 'array', items: { type: 'string' } }, resources },
+      required: ['image', 'imagePullPolicy', 'deadlineMs', 'logLevel', 'insecure', 'tokenAudience', 'authzPort', 'httpPort', 'extraArgs', 'resources'],
+      properties: { image: str, imagePullPolicy: str, deadlineMs: { type: 'integer', minimum: 5 }, logLevel: str, insecure: { type: 'boolean' }, tokenAudience: str, authzPort: port, httpPort: port, extraArgs: { type: 'array', items: { type: 'string' } }, resources },
     },
     envoy: {
       type: 'object',
