@@ -85,6 +85,16 @@ describe('the StepUpPolicy CRD', () => {
     expect(crd.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
   });
 
+  it('has no null where a schema object belongs (an unquoted comma in a flow mapping makes one)', () => {
+    const nulls: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (node === null) nulls.push(path);
+      else if (typeof node === 'object') Object.entries(node).forEach(([k, v]) => walk(v, `${path}.${k}`));
+    };
+    walk(find(render(), 'CustomResourceDefinition').spec, 'spec');
+    expect(nulls).toEqual([]);
+  });
+
   it('crds.keep=false drops the annotation; crds.enabled=false drops the CRD', () => {
     expect(find(render(['--set', 'crds.keep=false']), 'CustomResourceDefinition').metadata.annotations).toBeUndefined();
     expect(render(['--set', 'crds.enabled=false']).some((o) => o.kind === 'CustomResourceDefinition')).toBe(false);
