@@ -1,12 +1,13 @@
 // The containers the webhook adds: the stepup sidecar (always) and, in
 // standalone Envoy mode, an Envoy that owns the taken-over ports.
-import { ENVOY_NAME, IDENTITY_VOLUME, SIDECAR_NAME, STATE_VOLUME, type Container } from './pod-types.js';
+import { ENVOY_NAME, IDENTITY_VOLUME, KEYS, SIDECAR_NAME, STATE_VOLUME, type Container } from './pod-types.js';
 import type { TakenPort } from './port-takeover.js';
 import type { InjectionSettings } from './settings.js';
 
 export const STATE_DIR = '/var/run/stepup/state';
-/** Where the sidecar finds the projected token that proves its pod identity to the controller. */
-export const IDENTITY_DIR = '/var/run/secrets/stepup.dev/identity';
+/** The sidecar's trust folder: the token proving its pod identity, the key its snapshots must be signed with. */
+export const IDENTITY_DIR = '/var/run/secrets/stepup.dev';
+export const PUBLIC_KEY_FILE = 'controller-public-key.pem';
 
 function securityContext(s: InjectionSettings): Record<string, unknown> {
   return {
@@ -46,7 +47,7 @@ export function sidecarContainer(s: InjectionSettings, labels: Readonly<Record<s
     `--state-dir=${STATE_DIR}`,
     `--deadline-ms=${c.deadlineMs}`,
     `--log-level=${c.logLevel}`,
-    ...(c.insecure ? ['--insecure=true'] : []),
+    ...(c.insecure ? ['--insecure'] : [`--controller-public-key=${IDENTITY_DIR}/${PUBLIC_KEY_FILE}`]),
     ...c.extraArgs,
   ];
   const probe = (path: string, period: number) => ({ httpGet: { path, port: c.httpPort }, periodSeconds: period, timeoutSeconds: 2, failureThreshold: 3 });
@@ -87,10 +88,19 @@ export function envoyContainer(s: InjectionSettings, bootstrap: Record<string, u
   };
 }
 
-/** The sidecar's volumes: its snapshot store, and a short-lived token bound to the pod, for the controller only. */
+/**
+ * The sidecar's volumes: its snapshot store, and one projected volume with a
+ * short-lived token bound to the pod (audience: the controller only) and the
+ * controller's public key, taken from the pod annotation the webhook sets
+ * (so no object has to be copied into the pod's namespace).
+ */
 export function sidecarVolumes(s: InjectionSettings): Record<string, unknown>[] {
+  const sources: Record<string, unknown>[] = [{ serviceAccountToken: { audience: s.sidecar.tokenAudience, expirationSeconds: 3600, path: 'token' } }];
+  if (!s.sidecar.insecure) {
+    sources.push({ downwardAPI: { items: [{ path: PUBLIC_KEY_FILE, fieldRef: { fieldPath: `metadata.annotations['${KEYS.controllerPublicKey}']` } }] } });
+  }
   return [
     { name: STATE_VOLUME, emptyDir: { sizeLimit: s.stateSizeLimit } },
-    { name: IDENTITY_VOLUME, projected: { sources: [{ serviceAccountToken: { audience: s.sidecar.tokenAudience, expirationSeconds: 3600, path: 'token' } }] } },
+    { name: IDENTITY_VOLUME, projected: { sources } },
   ];
 }

@@ -1,5 +1,6 @@
 // Injection settings for tests: the chart's defaults, with the chart's Envoy
 // bootstrap template. Integration tests use the settings the chart renders.
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../common/package-root.js';
@@ -9,8 +10,12 @@ export function chartBootstrapTemplate(): string {
   return readFileSync(join(packageRoot(), 'charts', 'stepup', 'files', 'envoy-bootstrap.yaml'), 'utf8');
 }
 
+/** An Ed25519 public key in PEM, as the controller's main would give the webhook. */
+export const TEST_PUBLIC_KEY = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
 export function testSettingsInput(): Record<string, unknown> {
   return {
+    controllerPublicKey: TEST_PUBLIC_KEY,
     mode: 'envoy',
     version: '0.1.0',
     controllerAddress: 'stepup-controller.stepup-system.svc:9090',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyPatch, testSettings } from './fixtures.js';
+import { applyPatch, TEST_PUBLIC_KEY, testSettings } from './fixtures.js';
 import { mutatePod, type Mutation } from './mutate-pod.js';
 import type { Container, Pod } from './pod-types.js';
 
@@ -45,7 +45,15 @@ describe('mutatePod, Envoy mode', () => {
     expect(out.spec?.containers.map((c) => c.name)).toEqual(['app', 'stepup-sidecar', 'stepup-envoy']);
     expect(out.spec?.volumes).toEqual([
       { name: 'stepup-state', emptyDir: { sizeLimit: '16Mi' } },
-      { name: 'stepup-identity', projected: { sources: [{ serviceAccountToken: { audience: 'stepup-controller', expirationSeconds: 3600, path: 'token' } }] } },
+      {
+        name: 'stepup-identity',
+        projected: {
+          sources: [
+            { serviceAccountToken: { audience: 'stepup-controller', expirationSeconds: 3600, path: 'token' } },
+            { downwardAPI: { items: [{ path: 'controller-public-key.pem', fieldRef: { fieldPath: "metadata.annotations['stepup.dev/controller-public-key']" } }] } },
+          ],
+        },
+      },
     ]);
     expect(m.allowed && m.injected).toBe(true);
   });
@@ -84,15 +92,16 @@ describe('mutatePod, Envoy mode', () => {
         '--pod-labels=app=payments,stepup.dev/protected=true',
         '--state-dir=/var/run/stepup/state',
         '--deadline-ms=150',
+        '--controller-public-key=/var/run/secrets/stepup.dev/controller-public-key.pem',
       ]),
     );
-    expect(s.args).not.toContain('--insecure=true');
+    expect(s.args).not.toContain('--insecure');
     expect(s.env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-      { name: 'STEPUP_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/stepup.dev/identity/token' },
+      { name: 'STEPUP_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/stepup.dev/token' },
     ]);
-    expect(s.volumeMounts).toContainEqual({ name: 'stepup-identity', mountPath: '/var/run/secrets/stepup.dev/identity', readOnly: true });
+    expect(s.volumeMounts).toContainEqual({ name: 'stepup-identity', mountPath: '/var/run/secrets/stepup.dev', readOnly: true });
     expect(s.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 15192 } });
   });
 
@@ -112,7 +121,12 @@ describe('mutatePod, Envoy mode', () => {
 
   it('labels and annotates the pod, keeping its own labels', () => {
     expect(out.metadata?.labels).toEqual({ app: 'payments', 'stepup.dev/protected': 'true' });
-    expect(out.metadata?.annotations).toEqual({ 'stepup.dev/injected': '0.1.0', 'stepup.dev/taken-ports': 'http=stepup-app-0:8080', 'kubectl.kubernetes.io/default-container': 'app' });
+    expect(out.metadata?.annotations).toEqual({
+      'stepup.dev/injected': '0.1.0',
+      'stepup.dev/controller-public-key': TEST_PUBLIC_KEY,
+      'stepup.dev/taken-ports': 'http=stepup-app-0:8080',
+      'kubectl.kubernetes.io/default-container': 'app',
+    });
   });
 
   it('is idempotent: a second pass over the injected pod changes nothing', () => {
@@ -189,10 +203,23 @@ describe('mutatePod: choices', () => {
     expect(out.metadata?.annotations?.['stepup.dev/taken-ports']).toBeUndefined();
   });
 
-  it('insecure development mode is passed to the sidecar only when set', () => {
-    const s = testSettings((i) => (i.sidecar.insecure = true));
+  it('insecure development mode is passed to the sidecar only when set, and then needs no public key', () => {
+    const s = testSettings((i) => {
+      i.sidecar.insecure = true;
+      delete i.controllerPublicKey;
+    });
     const pod = appPod();
-    expect(container(injected(mutatePod(pod, 'shop', s), pod), 'stepup-sidecar').args).toContain('--insecure=true');
+    const out = injected(mutatePod(pod, 'shop', s), pod);
+    expect(container(out, 'stepup-sidecar').args).toContain('--insecure');
+    expect(container(out, 'stepup-sidecar').args?.some((a: string) => a.startsWith('--controller-public-key'))).toBe(false);
+    expect(out.metadata?.annotations?.['stepup.dev/controller-public-key']).toBeUndefined();
+  });
+
+  it('without a public key for the sidecar (and not insecure) the pod is refused', () => {
+    const s = testSettings((i) => delete i.controllerPublicKey);
+    const m = mutatePod(appPod(), 'shop', s);
+    expect(m.allowed).toBe(false);
+    expect(m.reason).toMatch(/no public key/);
   });
 
   it('keeps a default-container annotation the pod already has', () => {

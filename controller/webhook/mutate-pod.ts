@@ -50,6 +50,7 @@ function inject(pod: Pod, s: InjectionSettings, taken: TakenPort[], context: Rec
   const spec = copy.spec as NonNullable<Pod['spec']>;
   meta.labels = { ...meta.labels, [KEYS.protected]: 'true' };
   meta.annotations = { ...meta.annotations, [KEYS.injected]: s.version };
+  if (!s.sidecar.insecure) meta.annotations[KEYS.controllerPublicKey] = s.controllerPublicKey as string;
   if (!meta.annotations[KEYS.defaultContainer] && spec.containers[0]) meta.annotations[KEYS.defaultContainer] = spec.containers[0].name;
   const added = [sidecarContainer(s, meta.labels)];
   if (s.mode === 'envoy') {
@@ -78,6 +79,7 @@ export function mutatePod(pod: Pod, namespace: string, settings: InjectionSettin
   const skipped = skipReason(pod, namespace, settings);
   if (skipped) return skip(skipped);
   if (pod.spec.hostNetwork) return deny('a pod on the host network cannot be protected by an in-pod proxy');
+  if (!settings.sidecar.insecure && !settings.controllerPublicKey) return deny("the controller has no public key to give the sidecar (it could not verify any policy snapshot); check the controller's signing key");
   let context: Record<string, string>;
   try {
     context = routeContext(pod, settings);

@@ -61,6 +61,8 @@ export const KEYS = {
   injected: 'stepup.dev/injected',
   /** Set by the webhook: original-name=renamed-name:port of every taken-over port. */
   takenPorts: 'stepup.dev/taken-ports',
+  /** Set by the webhook: the controller's public key, projected into the sidecar as a file. */
+  controllerPublicKey: 'stepup.dev/controller-public-key',
   /** Label set by the webhook on every injected pod (selected by the Istio AuthorizationPolicy and the NetworkPolicy). */
   protected: 'stepup.dev/protected',
   /** kubectl's default container for logs and exec: the app, not the sidecar. */

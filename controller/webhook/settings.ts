@@ -47,6 +47,12 @@ export interface InjectionSettings {
     readonly logLevel: string;
     readonly resources: Resources;
   };
+  /**
+   * PEM of the Ed25519 public key(s) that sign policy snapshots, given to every
+   * injected sidecar. The controller's main derives it from its signing key
+   * (settings.json may also carry it). Required unless sidecar.insecure.
+   */
+  readonly controllerPublicKey?: string;
   /** The Envoy bootstrap every injected Envoy is rendered from (parsed envoy.yaml). */
   readonly bootstrapTemplate: Readonly<Record<string, unknown>>;
 }
@@ -71,6 +77,7 @@ const SCHEMA = {
     authzTimeoutMs: { type: 'integer', minimum: 10, maximum: 10000 },
     runAsUser: { type: 'integer', minimum: 1 },
     stateSizeLimit: str,
+    controllerPublicKey: { type: 'string', pattern: '-----BEGIN PUBLIC KEY-----' },
     sidecar: {
       type: 'object',
       additionalProperties: false,
