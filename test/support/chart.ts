@@ -17,14 +17,14 @@ export function renderText(args: string[] = []): string {
   return r.stdout;
 }
 
-/** The objects of a multi-document YAML; each keeps the template it came from (helm's "# Source:" line) as __source. */
+/** The objects of a multi-document YAML; each keeps the template it came from (helm's "# Source:" line) as __source, not serialised. */
 export function parseObjects(text: string): K8sObject[] {
   return text.split(/^---$/m).flatMap((chunk) => {
     const source = /^# Source: [^/]+\/templates\/(.+)$/m.exec(chunk)?.[1];
     return parseAllDocuments(chunk)
       .map((d) => d.toJS() as K8sObject | null)
       .filter((o): o is K8sObject => o !== null)
-      .map((o) => (source ? Object.assign(o, { __source: source }) : o));
+      .map((o) => (source ? Object.defineProperty(o, '__source', { value: source, enumerable: false }) : o));
   });
 }
 

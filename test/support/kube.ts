@@ -2,7 +2,7 @@
 // for the chart and webhook tests. No kubelet and no controller-manager:
 // pods stay Pending and namespaces get no default ServiceAccount, so tests
 // create it themselves.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../common/package-root.js';
@@ -20,6 +20,20 @@ function run(cmd: string, args: string[], input?: string, env: NodeJS.ProcessEnv
   const r = spawnSync(cmd, args, { input, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')}: ${r.error.message}`);
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Like run, without blocking the event loop (for calls that reach a server in this process, e.g. the webhook). */
+function runAsync(cmd: string, args: string[], input: string | undefined, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }
 
 export interface KubeTools {
@@ -57,6 +71,8 @@ export interface Kube {
   readonly dir: string;
   /** kubectl against this cluster; `input` goes to stdin. */
   kubectl(args: string[], input?: string): Run;
+  /** kubectl without blocking this process (needed when the API server calls back into it). */
+  kubectlAsync(args: string[], input?: string): Promise<Run>;
   /** kubectl that must succeed; returns stdout. */
   must(args: string[], input?: string): string;
   /** helm against this cluster. */
@@ -88,6 +104,7 @@ export function startKube(): Kube {
     kubeconfig,
     dir,
     kubectl,
+    kubectlAsync: (args, input) => runAsync(kubeTools().kubectl, args, input, env),
     must,
     helm: (args) => helm([...args, '--kubeconfig', kubeconfig], env),
     namespace(name, labels = {}) {
