@@ -2,6 +2,7 @@
 // The controller's main starts it with the certificate from the webhook's TLS
 // Secret; a renewed certificate (cert-manager, or a chart upgrade) is picked
 // up from the files without a restart.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -72,9 +73,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: WebhookSe
   } catch (err) {
     return send(res, 400, `${(err as Error).message}\n`);
   }
-  const settings = typeof opts.settings === 'function' ? opts.settings() : opts.settings;
   let answer;
   try {
+    const settings = typeof opts.settings === 'function' ? opts.settings() : opts.settings;
     answer = answerReview(request, settings);
   } catch (err) {
     // Fail closed: a pod we could not decide on is refused, never admitted unprotected.
@@ -106,12 +107,14 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     try {
       const [c, k] = [readFileSync(opts.certFile, 'utf8'), readFileSync(opts.keyFile, 'utf8')];
       if (c === cert && k === key) return false;
+      // Only a whole, matching pair replaces the one being served.
+      if (!new X509Certificate(c).checkPrivateKey(createPrivateKey(k))) throw new Error('the certificate does not match the key');
       server.setSecureContext({ cert: c, key: k, minVersion: 'TLSv1.2' });
       [cert, key] = [c, k];
       log.info({ certFile: opts.certFile }, 'webhook certificate reloaded');
       return true;
     } catch (err) {
-      // Half-written files during a Secret update: keep serving the old pair, try again later.
+      // Half-written or mismatched files during a Secret update: keep serving the old pair, try again later.
       log.warn({ err: (err as Error).message }, 'webhook certificate not reloaded');
       return false;
     }
