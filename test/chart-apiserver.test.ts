@@ -48,6 +48,12 @@ describe('server-side dry-run', () => {
     expect(r.stdout).toMatch(/mutatingwebhookconfiguration.admissionregistration.k8s.io\/stepup-webhook created \(server dry run\)/);
   });
 
+  it('the Istio example workload', () => {
+    const r = kube.kubectl(['apply', '--dry-run=server', '-f', 'deploy/istio/example-workload.yaml']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/deployment.apps\/payments created \(server dry run\)/);
+  });
+
   it('deploy/install.yaml too', () => {
     const r = kube.kubectl(['apply', '--dry-run=server', '-f', 'deploy/install.yaml']);
     expect(r.stderr).toBe('');

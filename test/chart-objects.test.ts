@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { formatLoadError, loadPolicyFiles } from '../common/policy/load-files.js';
 import { parseInjectionSettings } from '../controller/webhook/settings.js';
 import { tempDir } from '../harness/processes.js';
 import { spawnSync } from 'node:child_process';
@@ -122,6 +123,12 @@ describe('Istio mode', () => {
     expect(entry.spec).toEqual({ hosts: ['stepup-authz.local'], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 15191, name: 'grpc', protocol: 'GRPC' }], endpoints: [{ address: '127.0.0.1' }] });
   });
 
+  it('deploy/istio/istiod-values.yaml declares the very provider the chart renders', () => {
+    const rendered = parse(find(objects, 'ConfigMap', 'stepup-istio-meshconfig').data['meshConfig.yaml']);
+    const shipped = parse(readFileSync('deploy/istio/istiod-values.yaml', 'utf8'));
+    expect(shipped.meshConfig).toEqual(rendered);
+  });
+
   it('is off by default', () => {
     expect(render().some((o) => ['AuthorizationPolicy', 'ServiceEntry'].includes(o.kind))).toBe(false);
   });
@@ -140,6 +147,14 @@ describe('HA and optional objects', () => {
 
   it('one replica: no PodDisruptionBudget that would block node drains', () => {
     expect(render(['--set', 'controller.replicas=1', '--set', 'controller.leaderElection.enabled=false']).some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
+  });
+});
+
+describe('deploy/examples', () => {
+  it('every example policy passes the standalone validator (the CRD schema and CEL compile)', () => {
+    const { policies, errors } = loadPolicyFiles('deploy/examples');
+    expect(errors.map(formatLoadError)).toEqual([]);
+    expect(policies.map((p) => p.policy.metadata.name).sort()).toEqual(['admin-console', 'data-export', 'payments']);
   });
 });
 
