@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { packageRoot } from '../common/package-root.js';
 import { freePort, httpOk, startProcess, tempDir, waitFor, writeTemp, type Running } from './processes.js';
@@ -58,6 +58,15 @@ export async function startEnvoy(ports: Omit<EnvoyPorts, 'listen' | 'admin'>): P
   const dir = tempDir('envoy');
   const file = writeTemp(dir, 'envoy.yaml', envoyBootstrap(all));
   const proc = startProcess('envoy', envoyBinary(), ['-c', file, '--base-id', String(all.admin), '--log-level', 'warn', '--concurrency', '1']);
+  const stop = proc.stop;
+  const handle = Object.assign(proc, {
+    ports: all,
+    url: `http://127.0.0.1:${all.listen}`,
+    stop: async (signal?: NodeJS.Signals) => {
+      await stop(signal);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
   await waitFor('Envoy to be ready', () => httpOk(`http://127.0.0.1:${all.admin}/ready`), 30_000, proc);
-  return Object.assign(proc, { ports: all, url: `http://127.0.0.1:${all.listen}` });
+  return handle;
 }

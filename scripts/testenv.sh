@@ -148,7 +148,7 @@ build_kubernetes() {
   ld="$ld -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
   ld="$ld -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=${K8S_VERSION%%.*} -X k8s.io/client-go/pkg/version.gitMinor=$minor"
   local out="$K8S_DIR/bin.new"; rm -rf "$out"; mkdir -p "$out"
-  run_logged "building kube-apiserver and kubectl v$K8S_VERSION (cold: 10-25 min on 2 cores)" "$K8S_DIR/build.log" \
+  run_logged "building kube-apiserver and kubectl v$K8S_VERSION (cold: 5-15 min on 2 cores)" "$K8S_DIR/build.log" \
     env -C "$src" GOFLAGS=-mod=mod CGO_ENABLED=0 GOWORK=off \
     go build -trimpath -ldflags "$ld" -o "$out/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
   mv -f "$out/kube-apiserver" "$KUBE_APISERVER"; mv -f "$out/kubectl" "$KUBECTL"; rmdir "$out"
