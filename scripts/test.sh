@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # README command 2: sets up everything the tests need on this machine (cached)
 # and runs the whole suite: unit tests, then integration tests against a real
-# Envoy (and the other real parts they need). Exits non-zero on any failure.
+# Envoy, kube-apiserver and helm (and the other real parts they need). Exits
+# non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/provision.sh --redis)"
+# kube-apiserver, etcd, kubectl and helm for the chart and webhook tests
+# (built from the Go module proxy on first use, then cached).
+bash scripts/testenv.sh provision >&2
 
 report=$(mktemp -t stepup-vitest-XXXXXX.json)
 status=0

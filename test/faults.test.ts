@@ -70,8 +70,9 @@ describe('JWKS (item 5)', () => {
     const other = await s.issuer.token({ ...strong(), sub: 'zoe' }); // not in the verified-token cache
     const r = await s.call('/admin/users', { headers: bearer(other) });
     expect(r.status).toBe(503);
+    // Envoy may give up first (its 200 ms timeout) on a loaded machine; the sidecar still decides and logs.
+    await waitFor('the decision to be logged', async () => decisionLines(s!.sidecar).at(-1)?.reason === 'jwks_unavailable');
     expect(s.issuer.jwksRequests - before).toBe(2);
-    expect(decisionLines(s.sidecar).at(-1)).toMatchObject({ outcome: 'unavailable', reason: 'jwks_unavailable' });
   });
 });
 
