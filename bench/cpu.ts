@@ -52,12 +52,3 @@ export function coreTimes(): Map<number, CoreTimes> {
   }
   return out;
 }
-
-/** Share of a core that was busy (and stolen by the hypervisor) between two readings. */
-export function coreUse(before: Map<number, CoreTimes>, after: Map<number, CoreTimes>, cpu: number): { busy: number; steal: number } {
-  const a = before.get(cpu);
-  const b = after.get(cpu);
-  if (!a || !b || b.total === a.total) return { busy: 0, steal: 0 };
-  const total = b.total - a.total;
-  return { busy: (b.busy - a.busy) / total, steal: (b.steal - a.steal) / total };
-}

@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { processCpuSeconds } from './cpu.js';
 import { xdsDepsDir } from './xds-protos.js';
 
 export interface GhzLoad {
@@ -36,8 +35,6 @@ export interface GhzResult {
   loadSeconds: number;
   loadStartMs: number;
   loadEndMs: number;
-  /** Share of its core ghz used while sending (0..1): near 1, ghz limited the run. */
-  ghzCpuShare: number;
 }
 
 interface GhzReport {
@@ -81,17 +78,6 @@ function ghzArgs(load: GhzLoad, cpus: number, out: string): string[] {
   return args;
 }
 
-/** CPU seconds at wall time `t` (ms), interpolated between samples. */
-function cpuAt(samples: readonly [number, number][], t: number): number {
-  let prev = samples[0];
-  if (!prev) return 0;
-  for (const s of samples) {
-    if (s[0] >= t) return prev[0] === s[0] ? s[1] : prev[1] + ((s[1] - prev[1]) * (t - prev[0])) / (s[0] - prev[0]);
-    prev = s;
-  }
-  return prev[1];
-}
-
 function loadWindow(report: GhzReport): [number, number] {
   let start = Infinity;
   let end = -Infinity;
@@ -103,7 +89,7 @@ function loadWindow(report: GhzReport): [number, number] {
   return [start, end];
 }
 
-export function summarize(report: GhzReport, cpuSamples: readonly [number, number][] = []): GhzResult {
+export function summarize(report: GhzReport): GhzResult {
   const ok: number[] = [];
   const samples = new Set<string>();
   let errors = 0;
@@ -131,31 +117,20 @@ export function summarize(report: GhzReport, cpuSamples: readonly [number, numbe
     loadSeconds,
     loadStartMs: start,
     loadEndMs: end,
-    ghzCpuShare: loadSeconds > 0 ? (cpuAt(cpuSamples, end) - cpuAt(cpuSamples, start)) / loadSeconds : Number.NaN,
   };
 }
 
-/** Runs ghz to completion on `cpu` and returns its summary. */
-export async function runGhz(ghz: string, load: GhzLoad, cpu: number, workDir: string): Promise<GhzResult> {
+/** Runs ghz to completion on `cpu` and returns its summary; `started` gets its pid. */
+export async function runGhz(ghz: string, load: GhzLoad, cpu: number, workDir: string, started: (pid: number) => void = () => {}): Promise<GhzResult> {
   const out = join(workDir, `ghz-${process.hrtime.bigint()}.json`);
   const child = spawn('taskset', ['-c', String(cpu), ghz, ...ghzArgs(load, 1, out)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let said = '';
   child.stdout.on('data', (c: Buffer) => (said += c.toString()));
   child.stderr.on('data', (c: Buffer) => (said += c.toString()));
-  // ghz's own CPU time, sampled, to tell later whether it was the bottleneck.
-  const cpuSamples: [number, number][] = [];
-  const sample = () => {
-    try {
-      cpuSamples.push([Date.now(), processCpuSeconds(child.pid as number)]);
-    } catch {
-      // exited
-    }
-  };
-  const sampler = setInterval(sample, 100);
+  started(child.pid as number);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearInterval(sampler);
   if (code !== 0) throw new Error(`ghz exited with ${code}: ${said.slice(-2000)}`);
   const report = JSON.parse(readFileSync(out, 'utf8')) as GhzReport;
   rmSync(out, { force: true });
-  return summarize(report, cpuSamples);
+  return summarize(report);
 }

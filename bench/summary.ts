@@ -27,9 +27,12 @@ export interface SystemMedians {
   /** Server CPU per request at max throughput and at the open-loop rate, µs. */
   cpuUsClosed: number;
   cpuUsOpen: number;
-  /** Closed loop: share of its core the server process got, and ghz got. */
+  /** Closed loop: share of its core the server process got, and ghz got; ghz CPU per request, µs. */
   serverShareClosed: number;
   ghzShareClosed: number;
+  ghzCpuUsClosed: number;
+  /** Closed loop: share of the server core other processes used. */
+  othersOnServerCore: number;
 }
 
 export interface Ratio {
@@ -80,6 +83,8 @@ function systemMedians(reps: readonly Repetition[], id: SystemId): SystemMedians
     cpuUsOpen: median(open.map((o) => o.serverCpuUsPerRequest)),
     serverShareClosed: median(closed.map((c) => c.serverCpuShare)),
     ghzShareClosed: median(closed.map((c) => c.ghzCpuShare)),
+    ghzCpuUsClosed: median(closed.map((c) => c.ghzCpuUsPerRequest)),
+    othersOnServerCore: median(closed.map((c) => Math.max(0, c.serverCoreBusy - c.serverCpuShare))),
   };
 }
 

@@ -35,9 +35,13 @@ function check(plan: RunPlan, id: SystemId, label: string, r: RunRecord): void {
     if (other.length > 0) plan.warnings.push(`${where}: the sidecar also answered ${other.map(([k, v]) => `${k} ×${v}`).join(', ')}`);
   }
   if (r.kind === 'open' && r.rps < plan.options.rps * 0.95) plan.warnings.push(`${where}: sent ${Math.round(r.rps)} req/s, below the ${plan.options.rps} asked`);
-  if (r.kind === 'closed' && r.ghzCpuShare > 0.9) plan.warnings.push(`${where}: ghz used ${Math.round(r.ghzCpuShare * 100)}% of its core: the load generator may have limited this run`);
-  if (r.kind === 'closed' && r.serverCpuShare < 0.9) plan.warnings.push(`${where}: the server process got ${Math.round(r.serverCpuShare * 100)}% of its core (core busy ${Math.round(r.serverCoreBusy * 100)}%): other work on the core, or a limit elsewhere`);
-  if (r.kind !== 'warmup' && id === 'w2' && r.count > r.dataItems) plan.warnings.push(`${where}: ${r.count} requests for ${r.dataItems} tokens: some tokens were sent twice (still verified: the cache holds fewer)`);
+  if (r.kind === 'warmup') return;
+  const others = r.serverCoreBusy - r.serverCpuShare;
+  const pc = (x: number) => `${Math.round(x * 100)}%`;
+  if (others > 0.1) plan.warnings.push(`${where}: other processes used ${pc(others)} of the server core (the server ${pc(r.serverCpuShare)})`);
+  else if (r.kind === 'closed' && r.ghzCpuShare > 0.9) plan.warnings.push(`${where}: ghz used ${pc(r.ghzCpuShare)} of its core, the server ${pc(r.serverCpuShare)} of its own: the load generator set the pace`);
+  else if (r.kind === 'closed' && r.serverCpuShare < 0.9) plan.warnings.push(`${where}: the server used ${pc(r.serverCpuShare)} of its core and ghz ${pc(r.ghzCpuShare)} of its own: neither was saturated`);
+  if (id === 'w2' && r.count > r.dataItems) plan.warnings.push(`${where}: ${r.count} requests for ${r.dataItems} tokens: some tokens were sent twice (still verified: the cache holds fewer)`);
 }
 
 type Runs = Record<'warmup' | 'closed' | 'open', RunRecord>;
