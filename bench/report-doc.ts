@@ -73,16 +73,16 @@ function resultsTable(r: BenchResults): string[] {
   const m = r.summary.medians;
   const rows = (['noop', 'w1', 'w2'] as const).map((id) => {
     const s = m[id];
-    return `| ${NAMES[id]} | ${int(s.maxRps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.p999)} | ${int(s.openRps)} | ${s.cpuUsClosed.toFixed(0)} | ${pct(s.serverShareClosed)} | ${pct(s.ghzShareClosed)} |`;
+    return `| ${NAMES[id]} | ${int(s.maxRps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.p999)} | ${int(s.openRps)} | ${s.cpuUsClosed.toFixed(0)} | ${pct(s.serverShareClosed)} | ${pct(s.othersOnServerCore)} | ${s.ghzCpuUsClosed.toFixed(0)} | ${pct(s.ghzShareClosed)} |`;
   });
   return [
-    `| system (one core) | max throughput, req/s | p50 ms | p99 ms | p99.9 ms | achieved rps | server CPU µs/request | server's share of core 0 | ghz's share of core 1 |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| system (one core) | max throughput, req/s | p50 ms | p99 ms | p99.9 ms | achieved rps | server CPU µs/request | server's share of core ${r.options.serverCpu} | other processes on core ${r.options.serverCpu} | ghz CPU µs/request | ghz's share of core ${r.options.loadCpu} |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
-    `| raw ES256 verify, node:crypto \`crypto.verify\` | ${int(m.verifySync)} | | | | | ${(1e6 / m.verifySyncPerCpuSecond).toFixed(0)} | | |`,
-    `| raw ES256 verify, WebCrypto \`subtle.verify\` (jose's path) | ${int(m.verifyWebcrypto)} | | | | | | | |`,
+    `| raw ES256 verify, node:crypto \`crypto.verify\` | ${int(m.verifySync)} | | | | | ${(1e6 / m.verifySyncPerCpuSecond).toFixed(0)} | | | | |`,
+    `| raw ES256 verify, WebCrypto \`subtle.verify\` (jose's path) | ${int(m.verifyWebcrypto)} | | | | | | | | | |`,
     '',
-    `Latency columns: open loop at ${r.options.rps.toLocaleString('en-US')} rps. Throughput, CPU and shares: closed loop. A share of core well under 100% for the server in the closed loop means something else ran on its core.`,
+    `Latency columns: open loop at ${r.options.rps.toLocaleString('en-US')} rps. Throughput, CPU and shares: closed loop, over the load window. If the server's share of its core is well under 100% in the closed loop, it was not the bottleneck: other processes on its core, or ghz (its share near 100%), set the pace.`,
   ];
 }
 
@@ -104,8 +104,8 @@ function ratiosList(r: BenchResults): string[] {
 
 function perRunTable(r: BenchResults): string[] {
   const lines = [
-    '| rep | system | run | requests | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU µs/req | server share | ghz share | core 0 busy | core 1 busy | steal | decisions |',
-    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| rep | system | run | requests | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU µs/req | ghz CPU µs/req | server share | ghz share | server core busy | load core busy | steal | decisions |',
+    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   r.reps.forEach((rep, i) => {
     for (const id of ['noop', 'w1', 'w2'] as const) {
@@ -113,41 +113,42 @@ function perRunTable(r: BenchResults): string[] {
         const x = rep.runs[id][kind];
         const decisions = x.decisions ? Object.entries(x.decisions).map(([k, v]) => `${k}: ${v}`).join('; ') : '';
         lines.push(
-          `| ${i + 1} | ${id} | ${kind} | ${int(x.count)} | ${int(x.rps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.p999)} | ${x.errors} | ${x.serverCpuUsPerRequest.toFixed(0)} | ${pct(x.serverCpuShare)} | ${pct(x.ghzCpuShare)} | ${pct(x.serverCoreBusy)} | ${pct(x.loadCoreBusy)} | ${pct(x.steal)} | ${decisions} |`,
+          `| ${i + 1} | ${id} | ${kind} | ${int(x.count)} | ${int(x.rps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.p999)} | ${x.errors} | ${x.serverCpuUsPerRequest.toFixed(0)} | ${x.ghzCpuUsPerRequest.toFixed(0)} | ${pct(x.serverCpuShare)} | ${pct(x.ghzCpuShare)} | ${pct(x.serverCoreBusy)} | ${pct(x.loadCoreBusy)} | ${pct(x.steal)} | ${decisions} |`,
         );
       }
     }
     const v = rep.verify;
-    lines.push(`| ${i + 1} | ES256 verify | | | ${int(v.syncPerSecond)} sync (${int(v.syncPerCpuSecond)}/CPU s); ${int(v.webcryptoPerSecond)} WebCrypto (${int(v.webcryptoPerCpuSecond)}/CPU s) | | | | | | | | | | | |`);
+    lines.push(`| ${i + 1} | ES256 verify | | | ${int(v.syncPerSecond)} sync (${int(v.syncPerCpuSecond)}/CPU s); ${int(v.webcryptoPerSecond)} WebCrypto (${int(v.webcryptoPerCpuSecond)}/CPU s) | | | | | | | | | | | | |`);
   });
   return lines;
 }
 
 function oneProfile(p: BenchResults['profiles'][number]): string[] {
   const code = (name: string) => `\`${name.replace(/\|/g, '\\|')}\``;
+  const share = (x: number) => `${x.toFixed(1)}% (${((x / 100) * p.busyUsPerCheck).toFixed(1)} µs)`;
   return [
     `### ${p.workload}`,
     '',
     `A separate sidecar process started with \`node --cpu-prof\` (pinned like the others) ran a warm-up and one closed-loop run of ${p.workload}, ${p.seconds} s at ${int(p.rps)} req/s while profiled. ` +
-      `Only the samples of that run are counted: ${int(p.windowMs)} ms, ${int(p.busyMs)} ms of them not idle; shares are of the busy time. The profile: \`${p.file.replace(/^.*\/bench\//, 'bench/')}\` (not committed; open it in Chrome DevTools).`,
+      `Only the samples of that run are counted: ${int(p.windowMs)} ms, ${int(p.busyMs)} ms of them not idle, that is **${p.busyUsPerCheck.toFixed(0)} µs of main-thread time per Check**; shares are of the busy time, with their µs per Check. The profile: \`${p.file.replace(/^.*\/bench\//, 'bench/')}\` (not committed; open it in Chrome DevTools).`,
     '',
-    'Where the time goes, by area. *Self*: in the area\'s own frames. *Inclusive*: in stacks passing through the area (it and what it calls; async continuations count where they resume).',
+    'By area. *Self*: in the area\'s own frames. *Inclusive*: in stacks passing through the area (it and what it calls; async continuations count where they resume, so callers of everything read high).',
     '',
     '| area | self | inclusive |',
     '|---|---:|---:|',
-    ...p.areas.map((a) => `| ${a.name} | ${a.selfPct.toFixed(1)}% | ${a.inclusivePct.toFixed(1)}% |`),
+    ...p.areas.map((a) => `| ${a.name} | ${share(a.selfPct)} | ${a.name.startsWith('(') ? '' : share(a.inclusivePct)} |`),
     '',
     'Top functions by self time:',
     '',
     '| function | self |',
     '|---|---:|',
-    ...p.topFunctions.map((f) => `| ${code(f.name)} | ${f.pct.toFixed(1)}% |`),
+    ...p.topFunctions.map((f) => `| ${code(f.name)} | ${share(f.pct)} |`),
     '',
     "The project's own functions by inclusive time:",
     '',
     '| function | inclusive |',
     '|---|---:|',
-    ...p.ownInclusive.map((f) => `| ${code(f.name)} | ${f.pct.toFixed(1)}% |`),
+    ...p.ownInclusive.map((f) => `| ${code(f.name)} | ${share(f.pct)} |`),
   ];
 }
 
@@ -182,6 +183,16 @@ function machineSection(r: BenchResults): string[] {
   ];
 }
 
+/** Whether other processes shared the server core, which makes rates and tails provisional. */
+function noiseNote(r: BenchResults): string {
+  const m = r.summary.medians;
+  const others = Math.max(m.noop.othersOnServerCore, m.w1.othersOnServerCore, m.w2.othersOnServerCore);
+  if (others > 0.05) {
+    return `> **Provisional**: other processes used up to ${pct(others)} of the server core during the closed-loop runs (median per system; load average ${r.machine.loadAverageAtStart[0]} at start, ${r.loadAverageAtEnd[0]} at end). Rates and latency tails are then set by the scheduler as much as by the code: trust the ratios by CPU time more than the wall-clock ones, and rerun on a quiet machine.`;
+  }
+  return `> The server core was not shared in the closed-loop runs (other processes ≤ 5% of it; load average ${r.machine.loadAverageAtStart[0]} at start).`;
+}
+
 export function renderDoc(r: BenchResults): string {
   const warnings = r.warnings.length > 0 ? ['', '**Warnings from this run:**', '', ...r.warnings.map((w) => `- ${w}`)] : [];
   return [
@@ -189,7 +200,7 @@ export function renderDoc(r: BenchResults): string {
     '',
     `Generated by \`${r.command}\` on ${r.date}. Rewritten by every run: rerun it rather than editing this file. Raw numbers: [bench/results/latest.json](../bench/results/latest.json). Workloads and goals: perf.md (W1, W2).`,
     '',
-    '> Numbers from a shared machine are provisional: other work was using the CPU. Compare the ratios (systems measured side by side, minutes apart) rather than absolute rates, and rerun on a quiet machine.',
+    noiseNote(r),
     ...warnings,
     '',
     '## Goals',
