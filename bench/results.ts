@@ -21,6 +21,8 @@ export interface RequestShape {
 export interface BenchResults {
   date: string;
   command: string;
+  /** Wall time of the whole run, s. */
+  elapsedSeconds: number;
   options: Omit<BenchOptions, 'ghz' | 'outRoot'>;
   machine: Machine;
   loadAverageAtEnd: number[];

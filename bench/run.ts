@@ -72,6 +72,7 @@ async function repetitions(plan: RunPlan, systems: Record<SystemId, System>): Pr
 }
 
 async function benchmark(options: BenchOptions, argv: readonly string[]): Promise<BenchResults> {
+  const started = Date.now();
   const machine = describeMachine();
   const work = tempDir('bench');
   const issuer = await TestIssuer.start();
@@ -104,6 +105,7 @@ async function benchmark(options: BenchOptions, argv: readonly string[]): Promis
     return {
       date: new Date().toISOString(),
       command: ['scripts/bench.sh', ...argv].join(' '),
+      elapsedSeconds: Math.round((Date.now() - started) / 1000),
       options: recorded,
       machine,
       loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
