@@ -170,6 +170,7 @@ function method(r: BenchResults): string[] {
     `- **Raw ES256 verify**: bench/es256-verify-rate.ts, pinned to core ${o.serverCpu}, ${o.verifySeconds} s per repetition: \`crypto.verify\` (sync, P-256/SHA-256, JWT-sized input): W2's yardstick; and \`crypto.subtle.verify\` with 64 in flight, the path jose takes.`,
     `- **CPU µs/request** is the server process's user+system time (all threads, /proc) over the run divided by the requests answered: less sensitive to a noisy neighbour than throughput. **Shares**: CPU time of the server process and of ghz over the load window (first request sent to last answer); ghz near 100% means the load generator, not the server, set the pace. Core busy (every process on the core) and steal come from /proc/stat.`,
     '- ghz\'s open loop is a rate-limited pool of workers: if every worker waits on a slow answer, sends are delayed (coordinated omission), so very high percentiles can be understated when the server stalls.',
+    '- ghz turns each JSON item into a protobuf message on its first use and caches it: W1 pays that once per token, W2 on every request, which is why ghz costs more per request in W2. Should the sidecar ever approach ghz\'s rate on its core, W2 should move to `--binary-file`.',
   ];
 }
 
