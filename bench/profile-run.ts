@@ -15,8 +15,12 @@ export interface ProfileResult extends ProfileSummary {
   seconds: number;
   /** Throughput while profiled (the profiler costs some). */
   rps: number;
-  /** Busy (non-idle) main-thread time per Check in the window, µs: the shares below are of this. */
-  busyUsPerCheck: number;
+  /**
+   * CPU time per Check of the profiled process in the window, µs (/proc, all
+   * threads): what the shares are applied to. Not the samples' own time,
+   * which counts time the thread sat descheduled when the core is shared.
+   */
+  cpuUsPerCheck: number;
   /** The .cpuprofile, kept next to latest.json (not committed): open it in Chrome DevTools. */
   file: string;
 }
@@ -39,5 +43,5 @@ export async function profileSidecar(plan: RunPlan, policyFile: string, workload
   mkdirSync(dirname(keepAs), { recursive: true });
   copyFileSync(join(dir, file), keepAs);
   const summary = summarizeProfile(keepAs, { startMs: closed.loadStartMs, endMs: closed.loadEndMs, stopMs });
-  return { ...summary, workload, seconds: plan.options.seconds, rps: closed.rps, busyUsPerCheck: (summary.busyMs * 1000) / Math.max(1, closed.count), file: keepAs };
+  return { ...summary, workload, seconds: plan.options.seconds, rps: closed.rps, cpuUsPerCheck: closed.serverCpuUsPerRequest, file: keepAs };
 }

@@ -125,12 +125,12 @@ function perRunTable(r: BenchResults): string[] {
 
 function oneProfile(p: BenchResults['profiles'][number]): string[] {
   const code = (name: string) => `\`${name.replace(/\|/g, '\\|')}\``;
-  const share = (x: number) => `${x.toFixed(1)}% (${((x / 100) * p.busyUsPerCheck).toFixed(1)} µs)`;
+  const share = (x: number) => `${x.toFixed(1)}% (${((x / 100) * p.cpuUsPerCheck).toFixed(1)} µs)`;
   return [
     `### ${p.workload}`,
     '',
     `A separate sidecar process started with \`node --cpu-prof\` (pinned like the others) ran a warm-up and one closed-loop run of ${p.workload}, ${p.seconds} s at ${int(p.rps)} req/s while profiled. ` +
-      `Only the samples of that run are counted: ${int(p.windowMs)} ms, ${int(p.busyMs)} ms of them not idle, that is **${p.busyUsPerCheck.toFixed(0)} µs of main-thread time per Check**; shares are of the busy time, with their µs per Check. The profile: \`${p.file.replace(/^.*\/bench\//, 'bench/')}\` (not committed; open it in Chrome DevTools).`,
+      `Only the samples of that run are counted: ${int(p.windowMs)} ms, ${int(p.busyMs)} ms of them not idle. Shares are of the not-idle samples; the µs next to them apply a share to the **${p.cpuUsPerCheck.toFixed(0)} µs of CPU per Check** the process used in that run (all threads, profiler included). The profile: \`${p.file.replace(/^.*\/bench\//, 'bench/')}\` (not committed; open it in Chrome DevTools).`,
     '',
     'By area. *Self*: in the area\'s own frames. *Inclusive*: in stacks passing through the area (it and what it calls; async continuations count where they resume, so callers of everything read high).',
     '',
