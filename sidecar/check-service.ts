@@ -47,8 +47,8 @@ function failure(reason: string, description: string): Decision {
 }
 
 async function evaluate(msg: CheckRequestMessage, deps: CheckDeps, ev: Evaluation): Promise<void> {
-  ev.request = toRequestAttributes(msg);
   ev.runtime = deps.runtime();
+  ev.request = toRequestAttributes(msg, ev.runtime?.set.readsBody ?? false);
   if (!ev.runtime) {
     ev.decision = failure('no_policy', 'No policy is loaded yet.');
     return;
@@ -68,12 +68,21 @@ async function evaluate(msg: CheckRequestMessage, deps: CheckDeps, ev: Evaluatio
   });
 }
 
+/** Settles with 'done' when `work` does, or 'late' after `ms`; one timer, no race of promises. */
 function withDeadline(work: Promise<void>, ms: number): Promise<'done' | 'late'> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), ms);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms, 'late');
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve('done');
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  return Promise.race([work.then(() => 'done' as const), late]).finally(() => clearTimeout(timer));
 }
 
 const FALLBACK_REQUEST: RequestAttributes = Object.freeze({ id: '', method: '', path: '', host: '', scheme: '', headers: {}, query: {}, body: null, bodyState: 'none', sourceAddress: '', route: {} });

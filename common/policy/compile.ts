@@ -34,6 +34,8 @@ export interface CompiledRule {
   readonly readsSignals: boolean;
   /** True when `when` reads signals kept in the signal store (anything but signals.ip and signals.geo). */
   readonly readsStoredSignals: boolean;
+  /** True when `when` mentions `request.body`, so the request path knows whether to parse the body. */
+  readonly readsBody: boolean;
   /** require.afterRisk: auth_time must not be before signals.riskSince. */
   readonly afterRisk: boolean;
   /** require.singleUse: the token's jti may pass once. */
@@ -104,6 +106,17 @@ function signalReads(when: string | undefined): { any: boolean; stored: boolean 
   return { any: /\bsignals\b/.test(when), stored: /\bsignals\b/.test(when.replace(LOCAL_SIGNALS, '')) };
 }
 
+// `request.x` or `request["x"]` for any x but body: reads that part only.
+const OTHER_REQUEST_FIELD = /\brequest\s*(?:\.\s*(?!body\b)\w+|\[\s*(["'])(?!body\1)\w*\1\s*\])/g;
+
+/**
+ * Whether a condition may read `request.body`: it names it, or uses `request`
+ * in a way that cannot be told apart (`request` as a whole, a computed key).
+ */
+function readsBody(when: string | undefined): boolean {
+  return when !== undefined && /\brequest\b/.test(when.replace(OTHER_REQUEST_FIELD, ''));
+}
+
 function compileDevices(policy: StepUpPolicy, levels: readonly CompiledLevel[]): CompiledPolicy['devices'] {
   const spec = policy.spec.devices;
   if (!spec) return undefined;
@@ -128,6 +141,7 @@ export function compilePolicy(policy: StepUpPolicy): CompiledPolicy {
       ...(rule.when !== undefined ? { when: compileWhen(rule.when), whenText: rule.when } : {}),
       readsSignals: reads.any || afterRisk || singleUse,
       readsStoredSignals: reads.stored,
+      readsBody: readsBody(rule.when),
       afterRisk,
       singleUse,
       ...(level ? { level } : {}),

@@ -18,6 +18,8 @@ export interface PolicySet {
   readonly version: string;
   /** Any rule's condition reads `signals`. */
   readonly readsSignals: boolean;
+  /** Any rule's condition reads `request.body`: only then is a JSON body parsed. */
+  readonly readsBody: boolean;
 }
 
 export const DEFAULT_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as const;
@@ -50,6 +52,7 @@ export function buildPolicySet(docs: readonly StepUpPolicy[]): PolicySet {
     issuers: mergeIssuers(policies),
     version: contentHash(policies.map((p) => [p.id, p.version])),
     readsSignals: policies.some((p) => p.rules.some((r) => r.readsSignals)),
+    readsBody: policies.some((p) => p.rules.some((r) => r.readsBody)),
   });
 }
 

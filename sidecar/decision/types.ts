@@ -16,9 +16,10 @@ export interface RequestAttributes {
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, string>>;
-  /** Parsed JSON body, or null when there is none or it could not be read as JSON. */
+  /** Parsed JSON body, or null when there is none, it could not be read as JSON, or no rule reads it. */
   readonly body: unknown;
-  readonly bodyState: 'none' | 'json' | 'not-json' | 'truncated' | 'invalid-json';
+  /** `not-read`: there is a body, but no rule reads `request.body`, so it was not parsed. */
+  readonly bodyState: 'none' | 'json' | 'not-json' | 'truncated' | 'invalid-json' | 'not-read';
   /** The client address Envoy saw (its `source` attribute). */
   readonly sourceAddress: string;
   /** Envoy context_extensions for the route (e.g. environment, data class). */

@@ -23,18 +23,33 @@ export interface CheckRequestMessage {
   };
 }
 
-/** Integers become bigint, as CEL's int, when they fit exactly. */
-function celReviver(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value;
+/**
+ * Integers become bigint, as CEL's int, when they fit exactly: in place, over
+ * a freshly parsed JSON value. A walk after JSON.parse costs about a third of
+ * a JSON.parse reviver, which V8 calls for every key (measured).
+ */
+function withCelInts(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
+  if (value === null || typeof value !== 'object') return value;
+  const container = value as Record<string, unknown>;
+  for (const key of Object.keys(container)) {
+    const item = container[key];
+    if (typeof item === 'number' && Number.isSafeInteger(item)) container[key] = BigInt(item);
+    else if (item !== null && typeof item === 'object') withCelInts(item);
+  }
+  return value;
 }
 
-function readBody(http: NonNullable<NonNullable<NonNullable<CheckRequestMessage['attributes']>['request']>['http']>, headers: Record<string, string>): Pick<RequestAttributes, 'body' | 'bodyState'> {
+type HttpRequest = NonNullable<NonNullable<NonNullable<CheckRequestMessage['attributes']>['request']>['http']>;
+
+function readBody(http: HttpRequest, headers: Record<string, string>, parse: boolean): Pick<RequestAttributes, 'body' | 'bodyState'> {
+  if (!parse) return { body: null, bodyState: http.rawBody?.length || http.body ? 'not-read' : 'none' };
   const text = http.rawBody && http.rawBody.length > 0 ? http.rawBody.toString('utf8') : (http.body ?? '');
   if (text === '') return { body: null, bodyState: 'none' };
   if (headers['x-envoy-auth-partial-body'] === 'true') return { body: null, bodyState: 'truncated' };
   if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(headers['content-type'] ?? '')) return { body: null, bodyState: 'not-json' };
   try {
-    return { body: JSON.parse(text, celReviver), bodyState: 'json' };
+    return { body: withCelInts(JSON.parse(text)), bodyState: 'json' };
   } catch {
     return { body: null, bodyState: 'invalid-json' };
   }
@@ -50,7 +65,8 @@ function readQuery(rawPath: string): Record<string, string> {
   return query;
 }
 
-export function toRequestAttributes(msg: CheckRequestMessage): RequestAttributes {
+/** `parseBody`: read a JSON body (only when some rule reads `request.body`). */
+export function toRequestAttributes(msg: CheckRequestMessage, parseBody = true): RequestAttributes {
   const attrs = msg.attributes ?? {};
   const http = attrs.request?.http ?? {};
   const headers = http.headers ?? {};
@@ -64,7 +80,7 @@ export function toRequestAttributes(msg: CheckRequestMessage): RequestAttributes
     scheme: http.scheme ?? headers[':scheme'] ?? '',
     headers,
     query: readQuery(rawPath),
-    ...readBody(http, headers),
+    ...readBody(http, headers, parseBody),
     sourceAddress: attrs.source?.address?.socketAddress?.address ?? '',
     route: attrs.contextExtensions ?? {},
   };

@@ -8,7 +8,7 @@
 import { meetsLevel } from '../decision/levels.js';
 import type { Identity, Outcome } from '../decision/types.js';
 import { clientAddress } from './client-address.js';
-import { fingerprint } from './fingerprint.js';
+import { fingerprint, FingerprintMemo } from './fingerprint.js';
 import type { GeoFix, GeoLocator } from './geo.js';
 import { bucketOf, bucketsToRead, windowRate, type RateWindow } from './rate-window.js';
 import { riskCauses, riskScore, type RiskFact, type RiskFacts, type RiskWeights } from './risk-score.js';
@@ -72,7 +72,12 @@ function signalsOf(local: LocalFacts, facts: RiskFacts, derived: { known: boolea
   };
 }
 
+/** Distinct subjects, devices and addresses whose fingerprints are remembered. */
+const FINGERPRINT_MEMO_SIZE = 10_000;
+
 export class SignalCollector implements SignalSource {
+  private readonly fingerprints = new FingerprintMemo(FINGERPRINT_MEMO_SIZE);
+
   constructor(
     private readonly store: SignalStore,
     private readonly opts: CollectorOptions,
@@ -88,7 +93,7 @@ export class SignalCollector implements SignalSource {
     if (!who) {
       return { signals: signalsOf(local, localOnly, none, this.opts.weights), summary: this.summary(local, localOnly), record: () => undefined };
     }
-    const subject = fingerprint('subject', who.issuer, who.subject);
+    const subject = this.fingerprints.of('subject', who.issuer, who.subject);
     const keys = this.causeKeys(local, now);
     const claim = who.tokenId !== undefined && input.setup.singleUseMatches(input.request);
     const query: StateQuery = {
@@ -154,7 +159,7 @@ export class SignalCollector implements SignalSource {
     const listed = setup.lookupAddress(address);
     const geo = this.opts.geo?.locate(address, request.headers) ?? { country: '' };
     const raw = readDeviceId(setup.devices, request.headers);
-    return { address, lists: listed.lists, flagged: listed.flagged, geo, ...(raw !== undefined ? { device: fingerprint('device', raw) } : {}) };
+    return { address, lists: listed.lists, flagged: listed.flagged, geo, ...(raw !== undefined ? { device: this.fingerprints.of('device', raw) } : {}) };
   }
 
   /** One key per risk fact: what makes a later occurrence "the same" event. */
@@ -162,7 +167,7 @@ export class SignalCollector implements SignalSource {
     const g = local.geo;
     const where = g.lat !== undefined && g.lon !== undefined ? `${g.country}:${Math.round(g.lat)}:${Math.round(g.lon)}` : g.country;
     return {
-      ipFlagged: `ip:${fingerprint('address', local.address)}`,
+      ipFlagged: `ip:${this.fingerprints.of('address', local.address)}`,
       impossibleTravel: `travel:${where}`,
       newCountry: `country:${g.country}`,
       unknownDevice: `device:${local.device ?? 'none'}`,
