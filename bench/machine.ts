@@ -18,6 +18,8 @@ export interface Machine {
   openssl: string;
   packages: Record<string, string>;
   ghz: string;
+  /** opa-envoy-plugin's version, when the peer ran. */
+  opa?: string;
   loadAverageAtStart: number[];
 }
 
@@ -34,7 +36,7 @@ function osName(): string {
   return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'unknown';
 }
 
-export function describeMachine(): Machine {
+export function describeMachine(opaVersion?: string): Machine {
   const list = cpus();
   return {
     cpuModel: list[0]?.model ?? 'unknown',
@@ -47,6 +49,7 @@ export function describeMachine(): Machine {
     openssl: process.versions.openssl ?? 'unknown',
     packages: Object.fromEntries(['@grpc/grpc-js', '@grpc/proto-loader', '@grpc/grpc-js-xds', 'jose', 'pino', '@marcbachmann/cel-js'].map((p) => [p, packageVersion(p)])),
     ghz: `${GHZ_VERSION} (go install github.com/bojand/ghz/cmd/ghz@${GHZ_VERSION})`,
+    ...(opaVersion ? { opa: `${opaVersion} (github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin, Go module proxy)` } : {}),
     loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }

@@ -30,6 +30,10 @@ export interface BenchOptions {
   readonly outRoot: string;
   /** Leave docs/ alone (results JSON only): for trial runs. */
   readonly noDocs: boolean;
+  /** The opa-envoy-plugin binary of the peer runs, or undefined to leave the peer out. */
+  readonly opa: string | undefined;
+  /** Package root of an earlier build whose dist/sidecar/main.js also runs W1 (before/after), if given. */
+  readonly baseline: string | undefined;
 }
 
 export class OptionsError extends Error {}
@@ -51,10 +55,17 @@ docs/benchmarks-w1.svg.
                         that workload misses a goal (auto, default), always, or never
   --quick               --reps 1 --seconds 3 --verify-seconds 1: a smoke test
   --no-docs             write only bench/results/latest.json
+  --no-opa              leave out the opa-envoy-plugin peer (W1)
+  --baseline <dir>      also run W1 on the sidecar built in <dir> (a package
+                        root with dist/): before/after in the same run
   --help
 
 Environment: STEPUP_GHZ (ghz binary; default ~/.cache/stepup/go-bin/ghz),
-STEPUP_CACHE (default ~/.cache/stepup).`;
+STEPUP_OPA (opa-envoy-plugin binary; default
+~/.cache/stepup/opa-envoy-plugin-<version>/opa-envoy-plugin, where
+scripts/bench.sh builds it), STEPUP_CACHE (default ~/.cache/stepup).`;
+
+export const OPA_VERSION = 'v1.12.0-envoy';
 
 function positiveInt(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -68,6 +79,12 @@ function ghzPath(env: Readonly<Record<string, string | undefined>>): string {
   return join(cache, 'go-bin', 'ghz');
 }
 
+function opaPath(env: Readonly<Record<string, string | undefined>>): string {
+  if (env.STEPUP_OPA) return env.STEPUP_OPA;
+  const cache = env.STEPUP_CACHE ?? join(homedir(), '.cache', 'stepup');
+  return join(cache, `opa-envoy-plugin-${OPA_VERSION}`, 'opa-envoy-plugin');
+}
+
 export function parseOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, outRoot: string): BenchOptions | 'help' {
   const spec = {
     reps: { type: 'string' },
@@ -79,6 +96,8 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
     profile: { type: 'string' },
     quick: { type: 'boolean' },
     'no-docs': { type: 'boolean' },
+    'no-opa': { type: 'boolean' },
+    baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   let values;
@@ -92,6 +111,10 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   const profile = values.profile ?? 'auto';
   if (profile !== 'auto' && profile !== 'always' && profile !== 'never') throw new OptionsError(`--profile must be auto, always or never, got "${profile}"`);
   const ghz = ghzPath(env);
+  const opa = values['no-opa'] === true ? undefined : opaPath(env);
+  if (opa !== undefined && !existsSync(opa)) throw new OptionsError(`opa-envoy-plugin is not at ${opa}: run scripts/bench.sh (it builds it), set STEPUP_OPA, or pass --no-opa`);
+  const baseline = values.baseline;
+  if (baseline !== undefined && !existsSync(join(baseline, 'dist', 'sidecar', 'main.js'))) throw new OptionsError(`--baseline ${baseline}: no dist/sidecar/main.js there (build it first)`);
   if (!existsSync(ghz)) throw new OptionsError(`ghz is not at ${ghz}: run scripts/bench.sh (it installs ghz) or set STEPUP_GHZ`);
   return Object.freeze({
     reps: positiveInt('reps', values.reps, quick ? 1 : 3),
@@ -106,5 +129,7 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
     loadCpu: 1,
     outRoot,
     noDocs: values['no-docs'] === true,
+    opa,
+    baseline,
   });
 }

@@ -4,18 +4,32 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResults } from './results.js';
-import type { SystemId } from './summary.js';
+import { extrasIn, type SystemId } from './summary.js';
 import { barChartSvg } from './svg-chart.js';
 
-const NAMES: Record<SystemId, string> = { noop: 'no-op grpc-js server', w1: 'sidecar, W1 (cached tokens)', w2: 'sidecar, W2 (new token each request)' };
-const COLORS = { noop: '#7f8c8d', w1: '#2e86c1', w2: '#8e44ad', verify: '#d68910', p50: '#5dade2', p99: '#2874a6', p999: '#1b2631' };
+const NAMES: Record<SystemId, string> = {
+  noop: 'no-op grpc-js server',
+  w1: 'sidecar, W1 (cached tokens)',
+  w2: 'sidecar, W2 (new token each request)',
+  opa: 'opa-envoy-plugin, W1 (same rules in Rego)',
+  before: 'sidecar, W1, baseline build (before)',
+};
+const LABELS: Record<SystemId, string> = { noop: 'no-op', w1: 'sidecar W1', w2: 'sidecar W2', opa: 'OPA W1', before: 'W1 before' };
+const COLORS = { noop: '#7f8c8d', w1: '#2e86c1', w2: '#8e44ad', opa: '#c0392b', before: '#aab7b8', verify: '#d68910', p50: '#5dade2', p99: '#2874a6', p999: '#1b2631' };
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
 const pct = (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : 'n/a');
 
+/** The systems of this run, in table order. */
+function idsIn(r: BenchResults): SystemId[] {
+  return ['noop', 'w1', 'w2', ...extrasIn(r.reps)];
+}
+
 function chart(r: BenchResults): string {
   const m = r.summary.medians;
+  const extras = extrasIn(r.reps);
+  const extraBars = (value: (id: 'opa' | 'before') => number) => extras.map((id) => ({ label: LABELS[id], bars: [{ value: value(id), color: COLORS[id] }] }));
   const rps = r.options.rps.toLocaleString('en-US');
   return barChartSvg(
     [
@@ -25,6 +39,7 @@ function chart(r: BenchResults): string {
           { label: 'no-op', bars: [{ value: m.noop.maxRps, color: COLORS.noop }] },
           { label: 'sidecar W1', bars: [{ value: m.w1.maxRps, color: COLORS.w1 }] },
           { label: 'sidecar W2', bars: [{ value: m.w2.maxRps, color: COLORS.w2 }] },
+          ...extraBars((id) => m[id]?.maxRps ?? Number.NaN),
           { label: 'ES256 verify', bars: [{ value: m.verifySync, color: COLORS.verify }] },
         ],
         goals: [
@@ -39,6 +54,7 @@ function chart(r: BenchResults): string {
           { label: 'no-op', bars: [{ value: m.noop.cpuUsClosed, color: COLORS.noop }] },
           { label: 'sidecar W1', bars: [{ value: m.w1.cpuUsClosed, color: COLORS.w1 }] },
           { label: 'sidecar W2', bars: [{ value: m.w2.cpuUsClosed, color: COLORS.w2 }] },
+          ...extraBars((id) => m[id]?.cpuUsClosed ?? Number.NaN),
           { label: 'ES256 verify', bars: [{ value: 1e6 / m.verifySyncPerCpuSecond, color: COLORS.verify }] },
         ],
         goals: [
@@ -49,12 +65,12 @@ function chart(r: BenchResults): string {
       },
       {
         title: `Latency at ${rps} rps, open loop (ms, log scale)`,
-        groups: (['noop', 'w1', 'w2'] as const).map((id) => ({
-          label: id === 'noop' ? 'no-op' : `sidecar ${id.toUpperCase()}`,
+        groups: idsIn(r).map((id) => ({
+          label: LABELS[id],
           bars: [
-            { value: m[id].p50, color: COLORS.p50, series: 'p50' },
-            { value: m[id].p99, color: COLORS.p99, series: 'p99' },
-            { value: m[id].p999, color: COLORS.p999, series: 'p99.9' },
+            { value: m[id]?.p50 ?? Number.NaN, color: COLORS.p50, series: 'p50' },
+            { value: m[id]?.p99 ?? Number.NaN, color: COLORS.p99, series: 'p99' },
+            { value: m[id]?.p999 ?? Number.NaN, color: COLORS.p999, series: 'p99.9' },
           ],
         })),
         goals: [
@@ -71,8 +87,9 @@ function chart(r: BenchResults): string {
 
 function resultsTable(r: BenchResults): string[] {
   const m = r.summary.medians;
-  const rows = (['noop', 'w1', 'w2'] as const).map((id) => {
+  const rows = idsIn(r).map((id) => {
     const s = m[id];
+    if (!s) return `| ${NAMES[id]} | n/a |`;
     return `| ${NAMES[id]} | ${int(s.maxRps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.p999)} | ${int(s.openRps)} | ${s.cpuUsClosed.toFixed(0)} | ${pct(s.serverShareClosed)} | ${pct(s.othersOnServerCore)} | ${s.ghzCpuUsClosed.toFixed(0)} | ${pct(s.ghzShareClosed)} |`;
   });
   return [
@@ -99,6 +116,18 @@ function ratiosList(r: BenchResults): string[] {
     '',
     `- W1 / no-op, by CPU time: **${q.w1VsNoopByCpu.median.toFixed(2)}** (${each(q.w1VsNoopByCpu)})`,
     `- W2 / raw ES256 verify, by CPU time: **${q.w2VsVerifySyncByCpu.median.toFixed(2)}** (${each(q.w2VsVerifySyncByCpu)})`,
+    ...(q.w1VsOpa && q.w1VsOpaByCpu
+      ? [
+          '',
+          'Against the peer, opa-envoy-plugin with the same 20 rules in Rego (bench/opa/policy.rego), same requests, same core:',
+          '',
+          `- W1 / opa-envoy-plugin throughput: **${q.w1VsOpa.median.toFixed(2)}×** (${each(q.w1VsOpa)})`,
+          `- opa-envoy-plugin CPU per Check ÷ the sidecar's: **${q.w1VsOpaByCpu.median.toFixed(2)}×** (${each(q.w1VsOpaByCpu)}; above 1: the sidecar is cheaper)`,
+        ]
+      : []),
+    ...(q.w1VsBeforeByCpu
+      ? ['', `- Baseline build's CPU per W1 Check ÷ this build's: **${q.w1VsBeforeByCpu.median.toFixed(2)}×** (${each(q.w1VsBeforeByCpu)}; above 1: this build is cheaper)`]
+      : []),
   ];
 }
 
@@ -108,9 +137,10 @@ function perRunTable(r: BenchResults): string[] {
     '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   r.reps.forEach((rep, i) => {
-    for (const id of ['noop', 'w1', 'w2'] as const) {
+    for (const id of idsIn(r)) {
       for (const kind of ['closed', 'open'] as const) {
-        const x = rep.runs[id][kind];
+        const x = rep.runs[id]?.[kind];
+        if (!x) continue;
         const decisions = x.decisions ? Object.entries(x.decisions).map(([k, v]) => `${k}: ${v}`).join('; ') : '';
         lines.push(
           `| ${i + 1} | ${id} | ${kind} | ${int(x.count)} | ${int(x.rps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.p999)} | ${x.errors} | ${x.serverCpuUsPerRequest.toFixed(0)} | ${x.ghzCpuUsPerRequest.toFixed(0)} | ${pct(x.serverCpuShare)} | ${pct(x.ghzCpuShare)} | ${pct(x.serverCoreBusy)} | ${pct(x.loadCoreBusy)} | ${pct(x.steal)} | ${decisions} |`,
@@ -161,7 +191,12 @@ function method(r: BenchResults): string[] {
   const o = r.options;
   const q = r.request;
   return [
-    `- **Systems**, each its own process pinned with \`taskset\` to core ${o.serverCpu} (every thread, checked in /proc): a no-op grpc-js server (bench/noop-server.ts: same protos via \`loadAuthorizationService\`, answers OK with an empty \`ok_response\`), and the real sidecar (dist/sidecar/main.js, started by harness/sidecar.ts with default flags: info-level decision log to a pipe, token cache 10,000 / 300 s). One sidecar process serves W1, another W2.`,
+    `- **Systems**, each its own process pinned with \`taskset\` to core ${o.serverCpu} (every thread, checked in /proc): a no-op grpc-js server (bench/noop-server.ts: same protos via \`loadAuthorizationService\`, answers OK with an empty \`ok_response\`), and the real sidecar (dist/sidecar/main.js, started by harness/sidecar.ts with default flags: info-level decision log to a pipe, token cache 10,000 / 300 s). One sidecar process serves W1, another W2.${r.options.baseline ? ' With `--baseline`, a third sidecar process runs the build in that folder (the code before this change) under W1: before and after in the same run.' : ''}`,
+    ...(extrasIn(r.reps).includes('opa')
+      ? [
+          `- **Peer**: opa-envoy-plugin (built from the Go module proxy by scripts/bench.sh, GOMAXPROCS follows the pinning: 1), loopback only, with bench/opa/policy.rego: the same 20 rules, levels and token checks (\`io.jwt.decode_verify\` with the issuer's JWKS given as data, ES256, iss, aud, exp), verified tokens cached by OPA's inter-query value cache for io.jwt (10,000 entries; ours: 10,000), console decision logs on (a line per Check, as ours; OPA's carries the whole input). Differences: OPA gathers no signals (quiet signals as data; the sidecar reads them from its in-memory store and derives rate, device and risk per Check), and its answer carries two headers, not our full set.`,
+        ]
+      : []),
     `- **Load**: ghz ${r.machine.ghz.split(' ')[0]} pinned to core ${o.loadCpu} (\`--cpus=1\`), one HTTP/2 connection, proto files from @grpc/grpc-js-xds \`deps/\`, data from \`--data-file\` (a JSON array: ghz sends item *request number mod length*). The bench runner itself (test issuer, reading the sidecar's log pipe) also runs on core ${o.loadCpu}.`,
     `- **Request**: a CheckRequest shaped after what Envoy 1.40 sends with deploy/envoy/envoy.yaml: POST ${q.path}, ${q.headers} headers (pseudo-headers included), ES256 bearer token (${q.tokenChars} chars), a ${q.bodyBytes}-byte JSON body in \`raw_body\` (pack_as_bytes), route context_extensions. ${int(q.wireBytes)} bytes serialized.`,
     `- **Policy**: one StepUpPolicy, ${r.policy.rules} rules, every one with a CEL \`when\` (paths, methods, body amounts, route context_extensions, identity, signals); ${r.policy.matchingBenchRequest} of them match the request, so ${r.policy.matchingBenchRequest} conditions are evaluated per Check, one fires (level mfa) and the token meets it: every answer is an allow (checked on the sidecar's decision counters for every run).`,
@@ -180,6 +215,7 @@ function machineSection(r: BenchResults): string[] {
     `- ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}, Linux ${m.kernel}`,
     `- Node ${m.node} (V8 ${m.v8}, OpenSSL ${m.openssl}); ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- ghz ${m.ghz}`,
+    ...(m.opa ? [`- opa-envoy-plugin ${m.opa}`] : []),
     `- load average (1, 5, 15 min) at start ${m.loadAverageAtStart.join(', ')}, at end ${r.loadAverageAtEnd.join(', ')}`,
   ];
 }
@@ -212,7 +248,7 @@ export function renderDoc(r: BenchResults): string {
     '|---|---|---|---|---|',
     ...r.summary.goals.map((g) => `| ${g.id} | ${g.what} | ${g.goal} | ${g.measured} | ${g.met ? 'yes' : '**no**'} |`),
     '',
-    'Not measured here: W1 against opa-envoy-plugin with an equivalent Rego policy; W3 to W7.',
+    `Not measured here: ${extrasIn(r.reps).includes('opa') ? '' : 'W1 against opa-envoy-plugin with an equivalent Rego policy; '}W3 to W7.`,
     '',
     '## Results',
     '',

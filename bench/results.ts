@@ -29,9 +29,9 @@ export interface BenchResults {
   request: RequestShape;
   policy: { rules: number; matchingBenchRequest: number };
   /** What each system answered to one Check of the bench request. */
-  sanity: Record<SystemId, CheckAnswer>;
+  sanity: Partial<Record<SystemId, CheckAnswer>>;
   /** Cpus_allowed_list of every thread of each server process. */
-  pinning: Record<SystemId, string[]>;
+  pinning: Partial<Record<SystemId, string[]>>;
   reps: Repetition[];
   summary: Summary;
   warnings: string[];

@@ -12,18 +12,24 @@ import { loadAuthorizationService } from '../sidecar/envoy/protos.js';
 import { checkRequestObject, REQUEST_BODY, REQUEST_HOST, REQUEST_PATH } from './check-request.js';
 import { pinProcess } from './cpu.js';
 import { describeMachine } from './machine.js';
-import { HELP, OptionsError, parseOptions, type BenchOptions } from './options.js';
+import { HELP, OPA_VERSION, OptionsError, parseOptions, type BenchOptions } from './options.js';
 import { AUDIENCE, benchPolicyYaml, BENCH_RULES, rulesMatching } from './policy.js';
 import { profileSidecar, type ProfileResult } from './profile-run.js';
 import { writeDocs } from './report-doc.js';
 import { writeResults, type BenchResults, type RequestShape } from './results.js';
+import { startOpa } from './opa-system.js';
 import { summarize, type Repetition, type SystemId } from './summary.js';
 import { checkOnce, startNoop, startPinnedSidecar, type CheckAnswer, type System } from './systems.js';
 import { TokenMinter } from './tokens.js';
 import { ALLOWED, systemRuns, verifyRate, type RunPlan } from './workload-runs.js';
 import { Workloads } from './workloads.js';
 
-const IDS: readonly SystemId[] = ['noop', 'w1', 'w2'];
+/** The systems of this run, in the order of the first repetition. */
+type Systems = Partial<Record<SystemId, System>>;
+
+function idsOf(systems: Systems): SystemId[] {
+  return (['noop', 'w1', 'w2', 'opa', 'before'] as const).filter((id) => systems[id]);
+}
 
 function say(text: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
@@ -39,32 +45,36 @@ function requestShape(minter: TokenMinter, jsonItemBytes: number): RequestShape 
 }
 
 /** What each system answers to the bench request; the sidecars must allow it. */
-async function sanityChecks(systems: Record<SystemId, System>, minter: TokenMinter): Promise<Record<SystemId, CheckAnswer>> {
-  const out = {} as Record<SystemId, CheckAnswer>;
-  for (const id of IDS) {
+async function sanityChecks(systems: Systems, minter: TokenMinter): Promise<Partial<Record<SystemId, CheckAnswer>>> {
+  const out: Partial<Record<SystemId, CheckAnswer>> = {};
+  for (const id of idsOf(systems)) {
+    const system = systems[id] as System;
     // A subject number no workload uses, so no workload token is touched.
-    out[id] = await checkOnce(systems[id].target, checkRequestObject(minter.mint(900_000_000), 0));
-    const a = out[id];
-    const fine = id === 'noop' ? a.allowed : a.allowed && `${a.outcome}/${a.reason}` === ALLOWED;
-    if (!fine) throw new Error(`${systems[id].name} did not allow the bench request: ${JSON.stringify(a)}`);
+    const a = await checkOnce(system.target, checkRequestObject(minter.mint(900_000_000), 0));
+    out[id] = a;
+    // The no-op and OPA answer no stepup outcome: allowed is all they say.
+    const fine = id === 'noop' || id === 'opa' ? a.allowed : a.allowed && `${a.outcome}/${a.reason}` === ALLOWED;
+    if (!fine) throw new Error(`${system.name} did not allow the bench request: ${JSON.stringify(a)}`);
   }
   return out;
 }
 
-function rotated(rep: number): SystemId[] {
-  return IDS.map((_, i) => IDS[(i + rep) % IDS.length] as SystemId);
+function rotated(ids: readonly SystemId[], rep: number): SystemId[] {
+  return ids.map((_, i) => ids[(i + rep) % ids.length] as SystemId);
 }
 
-async function repetitions(plan: RunPlan, systems: Record<SystemId, System>): Promise<Repetition[]> {
+async function repetitions(plan: RunPlan, systems: Systems): Promise<Repetition[]> {
   const reps: Repetition[] = [];
   for (let rep = 0; rep < plan.options.reps; rep++) {
     say(`repetition ${rep + 1}/${plan.options.reps}: raw ES256 verify rate`);
     const verify = await verifyRate(plan.options.serverCpu, plan.options.verifySeconds);
     const runs = {} as Repetition['runs'];
-    for (const id of rotated(rep)) {
-      say(`repetition ${rep + 1}/${plan.options.reps}: ${systems[id].name}`);
-      runs[id] = await systemRuns(plan, id, systems[id]);
-      say(`  max ${Math.round(runs[id].closed.rps)} req/s; at ${plan.options.rps} rps p50 ${runs[id].open.p50.toFixed(3)} p99 ${runs[id].open.p99.toFixed(3)} p99.9 ${runs[id].open.p999.toFixed(3)} ms`);
+    for (const id of rotated(idsOf(systems), rep)) {
+      const system = systems[id] as System;
+      say(`repetition ${rep + 1}/${plan.options.reps}: ${system.name}`);
+      const done = await systemRuns(plan, id, system);
+      runs[id] = done;
+      say(`  max ${Math.round(done.closed.rps)} req/s (${Math.round(done.closed.serverCpuUsPerRequest)} µs CPU each); at ${plan.options.rps} rps p50 ${done.open.p50.toFixed(3)} p99 ${done.open.p99.toFixed(3)} p99.9 ${done.open.p999.toFixed(3)} ms`);
     }
     reps.push({ verify, runs });
   }
@@ -73,25 +83,28 @@ async function repetitions(plan: RunPlan, systems: Record<SystemId, System>): Pr
 
 async function benchmark(options: BenchOptions, argv: readonly string[]): Promise<BenchResults> {
   const started = Date.now();
-  const machine = describeMachine();
+  const machine = describeMachine(options.opa ? OPA_VERSION : undefined);
   const work = tempDir('bench');
   const issuer = await TestIssuer.start();
-  const systems: Partial<Record<SystemId, System>> = {};
+  const systems: Systems = {};
   try {
     const minter = new TokenMinter(issuer.keys[0] as SigningKey, { issuer: issuer.url, audience: AUDIENCE, acr: '2', amr: ['pwd', 'otp'] });
     const policyFile = writeTemp(work, 'policy.yaml', benchPolicyYaml(issuer.url, issuer.jwksUri));
     const workloads = new Workloads(minter, work, options.w1Tokens);
     const w1Data = workloads.w1(options.w1Tokens);
-    say('starting the no-op server and two sidecars, pinned to core 0');
+    say(`starting the no-op server, two sidecars${options.opa ? ', opa-envoy-plugin' : ''}${options.baseline ? ', the baseline sidecar' : ''}, pinned to core ${options.serverCpu}`);
     systems.noop = await startNoop(options.serverCpu);
     systems.w1 = await startPinnedSidecar('sidecar W1', policyFile, options.serverCpu);
     systems.w2 = await startPinnedSidecar('sidecar W2', policyFile, options.serverCpu);
-    const all = systems as Record<SystemId, System>;
+    if (options.opa) systems.opa = await startOpa({ binary: options.opa, workDir: work, issuerUrl: issuer.url, jwks: await (await fetch(issuer.jwksUri)).text() }, options.serverCpu);
+    if (options.baseline) systems.before = await startPinnedSidecar('sidecar W1, baseline build', policyFile, options.serverCpu, undefined, options.baseline);
+    const all = systems;
     const sanity = await sanityChecks(all, minter);
     const plan: RunPlan = { options, ctx: { ghz: options.ghz, serverCpu: options.serverCpu, loadCpu: options.loadCpu, workDir: work }, workloads, w1Data, warnings: [], w2Rate: 0 };
     const reps = await repetitions(plan, all);
-    const pinning = Object.fromEntries(IDS.map((id) => [id, all[id].affinity()])) as Record<SystemId, string[]>;
-    for (const id of IDS) if (pinning[id].join() !== String(options.serverCpu)) plan.warnings.push(`${id}: threads allowed on cores ${pinning[id].join(' / ')}, not only ${options.serverCpu}`);
+    const ids = idsOf(all);
+    const pinning = Object.fromEntries(ids.map((id) => [id, (all[id] as System).affinity()])) as Record<string, string[]>;
+    for (const id of ids) if (pinning[id]?.join() !== String(options.serverCpu)) plan.warnings.push(`${id}: threads allowed on cores ${(pinning[id] ?? []).join(' / ')}, not only ${options.serverCpu}`);
     const summary = summarize(reps, options.rps);
     const profiles: ProfileResult[] = [];
     for (const workload of ['W1', 'W2'] as const) {

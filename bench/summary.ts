@@ -3,7 +3,14 @@
 // minutes apart, not hours), then the median of those is reported.
 import type { RunRecord } from './measure.js';
 
-export type SystemId = 'noop' | 'w1' | 'w2';
+/** Always run: the limit, and the sidecar under W1 and W2. */
+export type CoreId = 'noop' | 'w1' | 'w2';
+/** Run when available, under W1: the peer (opa-envoy-plugin) and an earlier build of the sidecar (--baseline). */
+export type ExtraId = 'opa' | 'before';
+export type SystemId = CoreId | ExtraId;
+export const EXTRA_IDS: readonly ExtraId[] = ['opa', 'before'];
+
+type Runs = { warmup: RunRecord; closed: RunRecord; open: RunRecord };
 
 export interface VerifyRate {
   syncPerSecond: number;
@@ -14,7 +21,7 @@ export interface VerifyRate {
 
 export interface Repetition {
   verify: VerifyRate;
-  runs: Record<SystemId, { warmup: RunRecord; closed: RunRecord; open: RunRecord }>;
+  runs: Record<CoreId, Runs> & Partial<Record<ExtraId, Runs>>;
 }
 
 export interface SystemMedians {
@@ -49,12 +56,24 @@ export interface Goal {
 }
 
 export interface Summary {
-  medians: Record<SystemId, SystemMedians> & { verifySync: number; verifyWebcrypto: number; verifySyncPerCpuSecond: number };
+  medians: Record<CoreId, SystemMedians> & Partial<Record<ExtraId, SystemMedians>> & { verifySync: number; verifyWebcrypto: number; verifySyncPerCpuSecond: number };
   /**
    * Wall-clock ratios (the goals), and the same ratios from CPU time per
    * request, which a neighbour taking turns on the server core changes little.
    */
-  ratios: { w1VsNoop: Ratio; w2VsVerifySync: Ratio; w2VsVerifyWebcrypto: Ratio; w2VsNoop: Ratio; w1VsNoopByCpu: Ratio; w2VsVerifySyncByCpu: Ratio };
+  ratios: {
+    w1VsNoop: Ratio;
+    w2VsVerifySync: Ratio;
+    w2VsVerifyWebcrypto: Ratio;
+    w2VsNoop: Ratio;
+    w1VsNoopByCpu: Ratio;
+    w2VsVerifySyncByCpu: Ratio;
+    /** W1 throughput ÷ opa-envoy-plugin's, and opa's CPU µs per Check ÷ ours (> 1: we are cheaper). */
+    w1VsOpa?: Ratio;
+    w1VsOpaByCpu?: Ratio;
+    /** The earlier build's CPU µs per Check ÷ this build's (> 1: this build is cheaper). */
+    w1VsBeforeByCpu?: Ratio;
+  };
   goals: Goal[];
 }
 
@@ -70,9 +89,20 @@ function ratio(reps: readonly Repetition[], num: (r: Repetition) => number, den:
   return { perRep, median: median(perRep) };
 }
 
+function runsOf(r: Repetition, id: SystemId): Runs {
+  const runs = r.runs[id];
+  if (!runs) throw new Error(`no runs of ${id} in a repetition`);
+  return runs;
+}
+
+/** The extra systems every repetition ran. */
+export function extrasIn(reps: readonly Repetition[]): ExtraId[] {
+  return EXTRA_IDS.filter((id) => reps.length > 0 && reps.every((r) => r.runs[id]));
+}
+
 function systemMedians(reps: readonly Repetition[], id: SystemId): SystemMedians {
-  const closed = reps.map((r) => r.runs[id].closed);
-  const open = reps.map((r) => r.runs[id].open);
+  const closed = reps.map((r) => runsOf(r, id).closed);
+  const open = reps.map((r) => runsOf(r, id).open);
   return {
     maxRps: median(closed.map((c) => c.rps)),
     openRps: median(open.map((o) => o.rps)),
@@ -99,7 +129,10 @@ export function summarize(reps: readonly Repetition[], rps: number): Summary {
     verifySync: median(reps.map((r) => r.verify.syncPerSecond)),
     verifyWebcrypto: median(reps.map((r) => r.verify.webcryptoPerSecond)),
     verifySyncPerCpuSecond: median(reps.map((r) => r.verify.syncPerCpuSecond)),
+    ...Object.fromEntries(extrasIn(reps).map((id) => [id, systemMedians(reps, id)])),
   };
+  const extras = extrasIn(reps);
+  const cpu = (id: SystemId) => (r: Repetition) => runsOf(r, id).closed.serverCpuUsPerRequest;
   const ratios = {
     w1VsNoop: ratio(reps, (r) => r.runs.w1.closed.rps, (r) => r.runs.noop.closed.rps),
     w2VsVerifySync: ratio(reps, (r) => r.runs.w2.closed.rps, (r) => r.verify.syncPerSecond),
@@ -107,11 +140,19 @@ export function summarize(reps: readonly Repetition[], rps: number): Summary {
     w2VsNoop: ratio(reps, (r) => r.runs.w2.closed.rps, (r) => r.runs.noop.closed.rps),
     w1VsNoopByCpu: ratio(reps, (r) => r.runs.noop.closed.serverCpuUsPerRequest, (r) => r.runs.w1.closed.serverCpuUsPerRequest),
     w2VsVerifySyncByCpu: ratio(reps, (r) => 1e6 / r.runs.w2.closed.serverCpuUsPerRequest, (r) => r.verify.syncPerCpuSecond),
+    ...(extras.includes('opa') ? { w1VsOpa: ratio(reps, (r) => r.runs.w1.closed.rps, (r) => runsOf(r, 'opa').closed.rps), w1VsOpaByCpu: ratio(reps, cpu('opa'), cpu('w1')) } : {}),
+    ...(extras.includes('before') ? { w1VsBeforeByCpu: ratio(reps, cpu('before'), cpu('w1')) } : {}),
   };
   const goals: Goal[] = [
     { id: 'W1', what: 'throughput / no-op grpc-js throughput', goal: '≥ 80%', measured: pct(ratios.w1VsNoop.median), met: ratios.w1VsNoop.median >= 0.8 },
     { id: 'W1', what: `p99 at ${rps.toLocaleString('en-US')} rps`, goal: '≤ 1 ms', measured: ms(medians.w1.p99), met: medians.w1.p99 <= 1 },
     { id: 'W1', what: `p99.9 at ${rps.toLocaleString('en-US')} rps`, goal: '≤ 5 ms', measured: ms(medians.w1.p999), met: medians.w1.p999 <= 5 },
+    ...(ratios.w1VsOpa
+      ? [
+          { id: 'W1', what: 'throughput / opa-envoy-plugin throughput (same policy in Rego)', goal: '≥ 1.0×', measured: `${ratios.w1VsOpa.median.toFixed(2)}×`, met: ratios.w1VsOpa.median >= 1 },
+          { id: 'W1', what: 'opa-envoy-plugin CPU per Check / ours', goal: '≥ 1.0×', measured: `${(ratios.w1VsOpaByCpu?.median ?? Number.NaN).toFixed(2)}×`, met: (ratios.w1VsOpaByCpu?.median ?? 0) >= 1 },
+        ]
+      : []),
     { id: 'W2', what: 'throughput / raw node:crypto ES256 verify rate', goal: '≥ 80%', measured: pct(ratios.w2VsVerifySync.median), met: ratios.w2VsVerifySync.median >= 0.8 },
   ];
   return { medians, ratios, goals };

@@ -22,7 +22,7 @@ export interface System {
   stop(): Promise<void>;
 }
 
-function systemOf(name: string, proc: Running, port: number, metricsUrl?: string): System {
+export function systemOf(name: string, proc: Running, port: number, metricsUrl?: string): System {
   const pid = proc.child.pid as number;
   return {
     name,
@@ -49,12 +49,12 @@ export async function startNoop(cpu: number): Promise<System> {
  * (threads started later inherit it). `nodeOptions` (e.g. --cpu-prof) reaches
  * it through NODE_OPTIONS, the only way in without changing the harness.
  */
-export async function startPinnedSidecar(name: string, policyFile: string, cpu: number, nodeOptions?: string): Promise<System> {
+export async function startPinnedSidecar(name: string, policyFile: string, cpu: number, nodeOptions?: string, root?: string): Promise<System> {
   const saved = process.env.NODE_OPTIONS;
   if (nodeOptions) process.env.NODE_OPTIONS = nodeOptions;
   let handle;
   try {
-    handle = await startSidecar(policyFile);
+    handle = await startSidecar(policyFile, [], undefined, root);
   } finally {
     if (saved === undefined) delete process.env.NODE_OPTIONS;
     else process.env.NODE_OPTIONS = saved;

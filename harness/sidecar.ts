@@ -9,16 +9,17 @@ export interface SidecarHandle extends Running {
   readonly httpPort: number;
 }
 
-export function sidecarEntry(): string {
-  const entry = join(packageRoot(), 'dist', 'sidecar', 'main.js');
+/** dist/sidecar/main.js of this package, or of another build's package root. */
+export function sidecarEntry(root = packageRoot()): string {
+  const entry = join(root, 'dist', 'sidecar', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
   return entry;
 }
 
-export async function startSidecar(policies: string, extraArgs: string[] = [], ports?: { grpc: number; http: number }): Promise<SidecarHandle> {
+export async function startSidecar(policies: string, extraArgs: string[] = [], ports?: { grpc: number; http: number }, root?: string): Promise<SidecarHandle> {
   const grpcPort = ports?.grpc ?? (await freePort());
   const httpPort = ports?.http ?? (await freePort());
-  const args = [sidecarEntry(), '--policies', policies, '--listen', `127.0.0.1:${grpcPort}`, '--http-listen', `127.0.0.1:${httpPort}`, ...extraArgs];
+  const args = [sidecarEntry(root), '--policies', policies, '--listen', `127.0.0.1:${grpcPort}`, '--http-listen', `127.0.0.1:${httpPort}`, ...extraArgs];
   const proc = startProcess('stepup-sidecar', process.execPath, args);
   await waitFor('the sidecar to be ready', () => httpOk(`http://127.0.0.1:${httpPort}/readyz`), 20_000, proc);
   return Object.assign(proc, { grpcPort, httpPort });

@@ -2,7 +2,8 @@
 # Runs the benchmark (W1 and W2 of perf.md) with one command:
 #   bash scripts/bench.sh [flags]        (bash scripts/bench.sh --help for the flags)
 # Provisions first (scripts/provision.sh: Node, npm ci, build, Envoy), plus
-# ghz under $STEPUP_CACHE/go-bin and taskset (util-linux), then runs
+# ghz under $STEPUP_CACHE/go-bin, opa-envoy-plugin (the W1 peer) under
+# $STEPUP_CACHE, and taskset (util-linux), then runs
 # node dist/bench/run.js, which writes bench/results/latest.json,
 # docs/benchmarks.md and docs/benchmarks-w1.svg.
 set -euo pipefail
@@ -10,6 +11,11 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 GHZ_VERSION="v0.121.0"
+# The W1 peer. Its module proxy list is not served, so `go install …@version`
+# fails while it looks up deprecations: a small wrapper module requires the
+# exact version and builds the command from it. Keep in step with
+# OPA_VERSION in bench/options.ts.
+OPA_ENVOY_VERSION="v1.12.0-envoy"
 
 ensure_ghz() {
   local gobin="$STEPUP_CACHE/go-bin"
@@ -27,6 +33,25 @@ ensure_ghz() {
   echo "$GHZ_VERSION" > "$stamp"
 }
 
+ensure_opa() {
+  local dir="$STEPUP_CACHE/opa-envoy-plugin-$OPA_ENVOY_VERSION"
+  local bin="$dir/opa-envoy-plugin"
+  if [ -x "$bin" ]; then
+    log "opa-envoy-plugin $OPA_ENVOY_VERSION at $bin"
+    return 0
+  fi
+  if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
+  command -v go >/dev/null || { log "no Go toolchain: the bench runs without the opa-envoy-plugin peer"; return 0; }
+  local src="$STEPUP_CACHE/opa-envoy-plugin-src-$OPA_ENVOY_VERSION"
+  log "building opa-envoy-plugin $OPA_ENVOY_VERSION into $dir (wrapper module in $src; a few minutes cold)"
+  mkdir -p "$src" "$dir"
+  printf 'module stepup.local/opa-envoy-plugin-build\n\ngo 1.24.6\n\nrequire github.com/open-policy-agent/opa-envoy-plugin %s\n' "$OPA_ENVOY_VERSION" > "$src/go.mod"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin"\n' > "$src/tools.go"
+  (cd "$src" && GOFLAGS=-mod=mod go mod tidy >&2 && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$bin.new" github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin >&2) \
+    || die "building opa-envoy-plugin $OPA_ENVOY_VERSION failed (see above); rerun with --no-opa to leave the peer out"
+  mv "$bin.new" "$bin"
+}
+
 ensure_taskset() {
   command -v taskset >/dev/null && return 0
   log "installing taskset (apt: util-linux)"
@@ -38,5 +63,6 @@ ensure_taskset() {
 
 eval "$(bash scripts/provision.sh | tail -n 1)"
 ensure_ghz
+case " $* " in *" --no-opa "*) ;; *) ensure_opa ;; esac
 ensure_taskset
 exec node dist/bench/run.js "$@"
