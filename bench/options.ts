@@ -32,6 +32,10 @@ export interface BenchOptions {
   readonly noDocs: boolean;
   /** The opa-envoy-plugin binary of the peer runs, or undefined to leave the peer out. */
   readonly opa: string | undefined;
+  /** Run W5 (memory with 10 and 1,000 rules). */
+  readonly memory: boolean;
+  /** Run W4 (end to end through Envoy). */
+  readonly w4: boolean;
   /** Package root of an earlier build whose dist/sidecar/main.js also runs W1 (before/after), if given. */
   readonly baseline: string | undefined;
 }
@@ -55,6 +59,8 @@ docs/benchmarks-w1.svg.
                         that workload misses a goal (auto, default), always, or never
   --quick               --reps 1 --seconds 3 --verify-seconds 1: a smoke test
   --no-docs             write only bench/results/latest.json
+  --no-w4               skip W4 (end to end through a real Envoy, open loop)
+  --no-memory           skip W5 (resident memory with 10 and 1,000 rules)
   --no-opa              leave out the opa-envoy-plugin peer (W1)
   --baseline <dir>      also run W1 on the sidecar built in <dir> (a package
                         root with dist/): before/after in the same run
@@ -97,6 +103,8 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
     quick: { type: 'boolean' },
     'no-docs': { type: 'boolean' },
     'no-opa': { type: 'boolean' },
+    'no-memory': { type: 'boolean' },
+    'no-w4': { type: 'boolean' },
     baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
@@ -130,6 +138,8 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
     outRoot,
     noDocs: values['no-docs'] === true,
     opa,
+    memory: values['no-memory'] !== true,
+    w4: values['no-w4'] !== true,
     baseline,
   });
 }

@@ -40,8 +40,24 @@ export const BENCH_RULES: Rule[] = [
 
 export const AUDIENCE = 'payments-api';
 
+/**
+ * W5's rule sets: the first `count` bench rules (10 keeps
+ * transfers-in-production, so the bench request is still allowed), or all
+ * 20 plus generated ones on other paths, each with a CEL condition.
+ */
+export function rulesOfSize(count: number): Rule[] {
+  if (count <= BENCH_RULES.length) return BENCH_RULES.slice(0, count);
+  const generated = Array.from({ length: count - BENCH_RULES.length }, (_, i): Rule => ({
+    name: `generated-${i}`,
+    match: { methods: ['POST'], paths: [`/v2/generated/${i}/**`] },
+    when: `request.body.amount > ${i} && route.environment == "production"`,
+    require: { level: 'mfa', maxAge: '10m' },
+  }));
+  return [...BENCH_RULES, ...generated];
+}
+
 /** The policy document for an issuer at `issuerUrl` serving its JWKS at `jwksUri`. */
-export function benchPolicy(issuerUrl: string, jwksUri: string): StepUpPolicy {
+export function benchPolicy(issuerUrl: string, jwksUri: string, rules: readonly Rule[] = BENCH_RULES): StepUpPolicy {
   return {
     apiVersion: 'stepup.dev/v1alpha1',
     kind: 'StepUpPolicy',
@@ -54,14 +70,23 @@ export function benchPolicy(issuerUrl: string, jwksUri: string): StepUpPolicy {
         { name: 'mfa', acr: ['2', 'urn:example:loa:2'] },
         { name: 'phishing-resistant', acr: ['3'], amr: { anyOf: ['hwk'] } },
       ],
-      rules: BENCH_RULES,
+      rules: [...rules],
       defaults: { onMissingToken: 'Challenge' },
     },
   };
 }
 
-export function benchPolicyYaml(issuerUrl: string, jwksUri: string): string {
-  return stringify(benchPolicy(issuerUrl, jwksUri));
+/** A policy holds at most 256 rules (the CRD's limit): more become several policies, 250 rules each. */
+const RULES_PER_POLICY = 250;
+
+export function benchPolicyYaml(issuerUrl: string, jwksUri: string, rules: readonly Rule[] = BENCH_RULES): string {
+  if (rules.length <= 256) return stringify(benchPolicy(issuerUrl, jwksUri, rules));
+  const docs = [];
+  for (let i = 0; i < rules.length; i += RULES_PER_POLICY) {
+    const doc = benchPolicy(issuerUrl, jwksUri, rules.slice(i, i + RULES_PER_POLICY));
+    docs.push(stringify({ ...doc, metadata: { ...doc.metadata, name: `${doc.metadata.name}-${i / RULES_PER_POLICY}` } }));
+  }
+  return docs.join('---\n');
 }
 
 /** How many rules match a request by method, host and path (their `when` is then evaluated), per the real compiler. */

@@ -2,6 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Machine } from './machine.js';
+import type { MemoryResult } from './memory-run.js';
+import type { W4Result } from './w4-envoy.js';
 import type { ProfileResult } from './profile-run.js';
 import type { BenchOptions } from './options.js';
 import type { CheckAnswer } from './systems.js';
@@ -37,6 +39,12 @@ export interface BenchResults {
   warnings: string[];
   /** The sidecar profiled under W1 (and W2), when a goal was missed or asked for. */
   profiles: ProfileResult[];
+  /** W4: end to end through Envoy (absent with --no-w4). */
+  w4?: W4Result;
+  /** W5: resident memory with 10 and 1,000 rules (empty with --no-memory). */
+  memory: MemoryResult[];
+  /** Resident and peak memory (MiB) of each system after all its runs (20 rules). */
+  residentAfterRuns: Partial<Record<SystemId, { rss: number; peak: number }>>;
 }
 
 export function writeResults(file: string, results: BenchResults): void {

@@ -17,7 +17,9 @@ import { AUDIENCE, benchPolicyYaml, BENCH_RULES, rulesMatching } from './policy.
 import { profileSidecar, type ProfileResult } from './profile-run.js';
 import { writeDocs } from './report-doc.js';
 import { writeResults, type BenchResults, type RequestShape } from './results.js';
+import { memoryGoals, memoryRuns, residentMiB, type MemoryResult } from './memory-run.js';
 import { startOpa } from './opa-system.js';
+import { w4Goals, w4Runs, type W4Result } from './w4-envoy.js';
 import { summarize, type Repetition, type SystemId } from './summary.js';
 import { checkOnce, startNoop, startPinnedSidecar, type CheckAnswer, type System } from './systems.js';
 import { TokenMinter } from './tokens.js';
@@ -96,7 +98,8 @@ async function benchmark(options: BenchOptions, argv: readonly string[]): Promis
     systems.noop = await startNoop(options.serverCpu);
     systems.w1 = await startPinnedSidecar('sidecar W1', policyFile, options.serverCpu);
     systems.w2 = await startPinnedSidecar('sidecar W2', policyFile, options.serverCpu);
-    if (options.opa) systems.opa = await startOpa({ binary: options.opa, workDir: work, issuerUrl: issuer.url, jwks: await (await fetch(issuer.jwksUri)).text() }, options.serverCpu);
+    const opaSetup = options.opa ? { binary: options.opa, workDir: work, issuerUrl: issuer.url, jwks: await (await fetch(issuer.jwksUri)).text() } : undefined;
+    if (opaSetup) systems.opa = await startOpa(opaSetup, options.serverCpu);
     if (options.baseline) systems.before = await startPinnedSidecar('sidecar W1, baseline build', policyFile, options.serverCpu, undefined, options.baseline);
     const all = systems;
     const sanity = await sanityChecks(all, minter);
@@ -105,7 +108,22 @@ async function benchmark(options: BenchOptions, argv: readonly string[]): Promis
     const ids = idsOf(all);
     const pinning = Object.fromEntries(ids.map((id) => [id, (all[id] as System).affinity()])) as Record<string, string[]>;
     for (const id of ids) if (pinning[id]?.join() !== String(options.serverCpu)) plan.warnings.push(`${id}: threads allowed on cores ${(pinning[id] ?? []).join(' / ')}, not only ${options.serverCpu}`);
+    const residentAfterRuns = Object.fromEntries(ids.map((id) => [id, residentMiB((all[id] as System).pid)]));
     const summary = summarize(reps, options.rps);
+    let w4: W4Result | undefined;
+    if (options.w4 && all.w1) {
+      say(`W4: through Envoy at ${options.rps} rps: ext_authz off / sidecar${all.opa ? ' / opa-envoy-plugin' : ''}`);
+      w4 = await w4Runs({ stepup: all.w1, ...(all.opa ? { opa: all.opa } : {}) }, minter.mintMany(options.w1Tokens, 0), { rps: options.rps, seconds: options.seconds, reps: options.reps, serverCpu: options.serverCpu }, say);
+      summary.goals.push(...w4Goals(w4));
+    }
+    let memory: MemoryResult[] = [];
+    if (options.memory) {
+      // The main systems are idle from here on; stop them so W5 has the core (and memory) to itself.
+      for (const id of ids) await all[id]?.stop();
+      for (const id of ids) delete systems[id];
+      memory = await memoryRuns(plan, { issuerUrl: issuer.url, jwksUri: issuer.jwksUri, minter, ...(opaSetup ? { opa: opaSetup } : {}) }, say);
+      summary.goals.push(...memoryGoals(memory));
+    }
     const profiles: ProfileResult[] = [];
     for (const workload of ['W1', 'W2'] as const) {
       const missed = summary.goals.some((g) => g.id === workload && !g.met);
@@ -130,6 +148,9 @@ async function benchmark(options: BenchOptions, argv: readonly string[]): Promis
       summary,
       warnings: plan.warnings,
       profiles,
+      ...(w4 ? { w4 } : {}),
+      memory,
+      residentAfterRuns,
     };
   } finally {
     for (const s of Object.values(systems)) await s.stop();
