@@ -8,6 +8,8 @@ import { createCheckHandler, type PolicyRuntime } from './check-service.js';
 import { ConfigError, helpText, parseConfig, type SidecarConfig } from './config.js';
 import { JwksRegistry } from './identity/jwks-registry.js';
 import { createMetrics } from './metrics.js';
+import type { PolicySet } from '../common/policy/policy-set.js';
+import { startControllerMode } from './policy/controller-mode.js';
 import { loadPolicySet, PolicyLoadFailure, watchPolicies, type Workload } from './policy/file-policy-source.js';
 import { buildRuntime } from './runtime.js';
 import { startGrpcServer } from './server/grpc-server.js';
@@ -38,20 +40,19 @@ async function run(config: SidecarConfig): Promise<void> {
   const verifierOpts = { clockSkewSeconds: config.clockSkewSeconds, cacheTtlSeconds: config.tokenCacheTtlSeconds, cacheSize: config.tokenCacheSize };
   const workload = workloadOf(config);
 
-  let runtime: PolicyRuntime = buildRuntime(loadPolicySet(config.policies, workload), jwks, verifierOpts, nowMs);
-  metrics.policyReloads.inc({ result: 'ok' });
-  log.info({ policies: runtime.set.policies.map((p) => `${p.id}@${p.version}`), version: runtime.set.version }, 'policies loaded');
-  watchPolicies(
-    config.policies,
-    workload,
-    log,
-    (set) => {
-      runtime = buildRuntime(set, jwks, verifierOpts, nowMs);
-      metrics.policyReloads.inc({ result: 'ok' });
-      log.info({ policies: set.policies.map((p) => `${p.id}@${p.version}`), version: set.version }, 'policies reloaded');
-    },
-    () => metrics.policyReloads.inc({ result: 'rejected' }),
-  );
+  let runtime: PolicyRuntime | undefined;
+  const apply = (set: PolicySet, how: string) => {
+    runtime = buildRuntime(set, jwks, verifierOpts, nowMs);
+    metrics.policyReloads.inc({ result: 'ok' });
+    log.info({ policies: set.policies.map((p) => `${p.id}@${p.version}`), version: set.version }, `policies ${how}`);
+  };
+  const rejected = () => metrics.policyReloads.inc({ result: 'rejected' });
+  if (config.policies) {
+    apply(loadPolicySet(config.policies, workload), 'loaded');
+    watchPolicies(config.policies, workload, log, (set) => apply(set, 'reloaded'), rejected);
+  } else {
+    startControllerMode(config, version(), log, { onSet: (set, from) => apply(set, from === 'disk' ? 'loaded from the state directory' : 'received from the controller'), onReject: rejected });
+  }
 
   const check = createCheckHandler({
     runtime: () => runtime,
@@ -62,7 +63,7 @@ async function run(config: SidecarConfig): Promise<void> {
     options: { deadlineMs: config.deadlineMs, realm: config.realm, browserRedirect: config.browserRedirect },
   });
   const { server, port } = await startGrpcServer(config.listen, check, log);
-  const http = await startHttpServer(config.httpListen, { ready: () => true, detail: () => `policies ${runtime.set.version}` }, metrics.registry);
+  const http = await startHttpServer(config.httpListen, { ready: () => runtime !== undefined, detail: () => (runtime ? `policies ${runtime.set.version}` : 'no policy snapshot yet: failing closed') }, metrics.registry);
   log.info({ listen: config.listen, port, http: config.httpListen }, 'stepup-sidecar serving');
 
   const stop = (signal: string) => {
