@@ -19,6 +19,7 @@ describe('controller parseConfig', () => {
     [['--signing-key-file', 'a', '--signing-key-secret', 'ns/b'], /mutually exclusive/],
     [['--signing-key-secret', 'just-a-name'], /namespace\/name/],
     [['--insecure', '--distribution-listen', '127.0.0.1:1', '--http-listen', '127.0.0.1:1'], /must differ/],
+    [['--insecure', '--http-listen', '127.0.0.1:2', '--webhook-listen', '127.0.0.1:2'], /must differ/],
     [['--insecure', '--lease-duration', '1'], /whole number from 2/],
     [['--insecure', '--report-interval', '30', '--report-stale', '10'], /--report-stale must be longer/],
     [['--insecure', '--lease-duration', '2', '--retry-period-ms', '5000'], /--retry-period-ms must be shorter/],

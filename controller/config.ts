@@ -23,6 +23,9 @@ export interface ControllerConfig {
   readonly reportStaleSeconds: number;
   readonly watchBackoffMaxMs: number;
   readonly insecure: boolean;
+  readonly webhookListen?: string;
+  readonly webhookCertDir: string;
+  readonly injectorConfig: string;
   readonly logLevel: string;
 }
 
@@ -54,6 +57,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   'report-interval': { key: 'reportIntervalSeconds', env: 'STEPUP_REPORT_INTERVAL', kind: 'int', default: '10', min: 1, max: 600, help: 'Seconds between refreshes of this replica\'s sync report (a ConfigMap the leader reads to count every replica\'s sidecars).' },
   'report-stale': { key: 'reportStaleSeconds', env: 'STEPUP_REPORT_STALE', kind: 'int', default: '30', min: 2, max: 3600, help: 'A sync report older than this many seconds (a dead replica\'s) is ignored.' },
   'watch-backoff-max-ms': { key: 'watchBackoffMaxMs', env: 'STEPUP_WATCH_BACKOFF_MAX_MS', kind: 'int', default: '30000', min: 100, max: 600_000, help: 'Longest wait before a failed watch is started again (the wait doubles from 200 ms).' },
+  'webhook-listen': { key: 'webhookListen', env: 'STEPUP_WEBHOOK_LISTEN', kind: 'address', help: 'host:port of the sidecar injection webhook (HTTPS, path /inject). Unset: no webhook.' },
+  'webhook-cert-dir': { key: 'webhookCertDir', env: 'STEPUP_WEBHOOK_CERT_DIR', kind: 'string', default: '/etc/stepup/webhook-tls', help: "Folder with the webhook's tls.crt and tls.key (reloaded when they change)." },
+  'injector-config': { key: 'injectorConfig', env: 'STEPUP_INJECTOR_CONFIG', kind: 'string', default: '/etc/stepup/injector', help: "Folder with the injection settings (settings.json, envoy.yaml: the chart's injector ConfigMap)." },
   'log-level': { key: 'logLevel', env: 'STEPUP_LOG_LEVEL', kind: 'string', default: 'info', help: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },
 };
 
@@ -101,7 +107,8 @@ function convert(flag: string, spec: FlagSpec, raw: string): string | number | b
 
 function checkConfig(config: Record<string, unknown>): void {
   if (!LOG_LEVELS.has(config.logLevel as string)) throw new ConfigError(`--log-level must be one of ${[...LOG_LEVELS].join(', ')}`);
-  if (config.listen === config.httpListen) throw new ConfigError('--distribution-listen and --http-listen must differ');
+  const listens = [config.listen, config.httpListen, config.webhookListen].filter(Boolean);
+  if (new Set(listens).size !== listens.length) throw new ConfigError('--distribution-listen, --http-listen and --webhook-listen must differ');
   if (config.signingKeyFile && config.signingKeySecret) throw new ConfigError('--signing-key-file and --signing-key-secret are mutually exclusive');
   if (!config.signingKeyFile && !config.signingKeySecret && !config.insecure) {
     throw new ConfigError('a signing key is required: --signing-key-file or --signing-key-secret (or --insecure, development only)');

@@ -10,6 +10,7 @@ import { startDistributionServer } from './distribution/grpc-server.js';
 import type { SidecarIdentity } from './distribution/sidecar-session.js';
 import { SnapshotBuilder } from './distribution/snapshot-builder.js';
 import { startHttpServer } from './http-server.js';
+import { startInjectionWebhook } from './injection-webhook.js';
 import { LeaderElector } from './kube/leader-election.js';
 import { verifyPodIdentity } from './kube/pod-identity.js';
 import { startInformer } from './kube/resilient-informer.js';
@@ -79,6 +80,9 @@ async function run(config: ControllerConfig): Promise<void> {
   );
   let synced = false;
   const http = await startHttpServer(config.httpListen, () => synced, metrics.registry);
+  // The webhook does not wait for the policies: pod creation must not stall on them.
+  const webhook = config.webhookListen ? await startInjectionWebhook({ listen: config.webhookListen, certDir: config.webhookCertDir, injectorConfig: config.injectorConfig, key, log }) : undefined;
+  if (webhook) log.info({ listen: config.webhookListen, port: webhook.port }, 'injection webhook serving');
   log.info({ path: policiesPath(config) }, 'listing StepUpPolicies');
   await informer.synced;
   synced = true;
@@ -118,6 +122,7 @@ async function run(config: ControllerConfig): Promise<void> {
     await exchange?.stop();
     await informer.stop();
     http.close();
+    await webhook?.close();
     server.forceShutdown();
     process.exit(0);
   };
