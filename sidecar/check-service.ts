@@ -13,12 +13,15 @@ import type { TokenVerifier } from './identity/token-verifier.js';
 import { decisionLogFields, recordMetrics, type DecisionRecord } from './decision-log.js';
 import type { Metrics } from './metrics.js';
 import { toHttpOutcome, type HttpOutcome, type ResponseOptions } from './response/http-response.js';
-import { DEFAULT_SIGNALS, type SignalSource } from './signals/signals.js';
+import type { SignalSetup } from './signals/signal-setup.js';
+import { NOT_GATHERED, type GatheredSignals, type SignalSource } from './signals/signals.js';
 
 /** The policies in force and the verifier for their issuers, swapped together. */
 export interface PolicyRuntime {
   readonly set: PolicySet;
   readonly verifier: TokenVerifier;
+  /** IP lists, device sources and single-use matchers of the set, built with it. */
+  readonly signals: SignalSetup;
 }
 
 export interface CheckDeps {
@@ -36,6 +39,7 @@ interface Evaluation {
   identity?: IdentityResult;
   runtime?: PolicyRuntime;
   decision?: Decision;
+  gathered?: GatheredSignals;
 }
 
 function failure(reason: string, description: string): Decision {
@@ -50,9 +54,18 @@ async function evaluate(msg: CheckRequestMessage, deps: CheckDeps, ev: Evaluatio
     return;
   }
   ev.identity = await identify(ev.request, ev.runtime.verifier);
-  const subject = ev.identity.kind === 'verified' ? ev.identity.identity.subject : undefined;
-  const signals = ev.runtime.set.readsSignals ? await deps.signals.gather(ev.request, subject) : DEFAULT_SIGNALS;
-  ev.decision = decide({ request: ev.request, identity: ev.identity, signals, policies: ev.runtime.set.policies, now: deps.nowMs() / 1000 });
+  const now = deps.nowMs() / 1000;
+  const gathered = ev.runtime.set.readsSignals ? await deps.signals.gather({ request: ev.request, identity: ev.identity, setup: ev.runtime.signals, now }) : NOT_GATHERED;
+  ev.gathered = gathered;
+  ev.decision = decide({
+    request: ev.request,
+    identity: ev.identity,
+    signals: gathered.signals,
+    policies: ev.runtime.set.policies,
+    now,
+    ...(gathered.unavailable !== undefined ? { signalsUnavailable: gathered.unavailable } : {}),
+    ...(gathered.tokenUse ? { tokenUse: gathered.tokenUse } : {}),
+  });
 }
 
 function withDeadline(work: Promise<void>, ms: number): Promise<'done' | 'late'> {
@@ -82,9 +95,12 @@ export function createCheckHandler(deps: CheckDeps): (msg: CheckRequestMessage) 
     }
     const subject = ev.identity?.kind === 'verified' ? ev.identity.identity.subject : undefined;
     const http: HttpOutcome = toHttpOutcome(decision, ev.request ?? FALLBACK_REQUEST, { decisionId, ...(subject !== undefined ? { subject } : {}) }, deps.options);
-    const record: DecisionRecord = { decisionId, request: ev.request, identity: ev.identity, decision, policySet: ev.runtime?.set, status: http.kind === 'allow' ? 200 : http.status, latencyMs: performance.now() - started };
+    const record: DecisionRecord = { decisionId, request: ev.request, identity: ev.identity, decision, policySet: ev.runtime?.set, signals: ev.gathered?.summary, status: http.kind === 'allow' ? 200 : http.status, latencyMs: performance.now() - started };
     deps.log.info(decisionLogFields(record), 'decision');
     recordMetrics(deps.metrics, record);
+    // What this request taught (device, rate, risk event): only when decided in time, and after the answer is on its way.
+    const learned = ev.decision === decision ? ev.gathered : undefined;
+    if (learned) setImmediate(() => learned.record(decision.outcome));
     return toCheckResponse(http, {
       decision_id: decisionId,
       outcome: decision.outcome,

@@ -23,6 +23,11 @@ describe('parseConfig', () => {
     [['--policies', 'p', '--browser-redirect', 'yes'], /true or false/],
     [['--policies', 'p', '--log-level', 'loud'], /log-level/],
     [['--policies', 'p', '--listen', '127.0.0.1:1', '--http-listen', '127.0.0.1:1'], /must differ/],
+    [['--policies', 'p', '--redis', 'redis://r:6379', '--redis-cluster', 'r:7000'], /only one of --redis/],
+    [['--policies', 'p', '--redis', 'redis://r:6379', '--deadline-ms', '100', '--redis-timeout-ms', '100'], /must be below --deadline-ms/],
+    [['--policies', 'p', '--risk-weights', 'ipFlagged=500'], /--risk-weights .*0 to 100/],
+    [['--policies', 'p', '--risk-weights', 'vpn=10'], /--risk-weights .*fact=weight/],
+    [['--policies', 'p', '--trusted-hops', '-1'], /trusted-hops/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError);
     expect(() => parseConfig(argv, {})).toThrow(message);
@@ -50,6 +55,14 @@ describe('parseConfig', () => {
     ])('refuses %j', (argv, message) => {
       expect(() => parseConfig(argv, {})).toThrow(message);
     });
+  });
+
+  it('signal options: defaults, and a Redis store only when asked', () => {
+    const parsed = parseConfig(['--policies', 'p'], {});
+    expect('config' in parsed && parsed.config).toMatchObject({ trustedHops: 0, redisTimeoutMs: 50, rateWindowSeconds: 60, riskEventScore: 40, riskWeights: '' });
+    expect('config' in parsed && parsed.config.redisUrl).toBeUndefined();
+    const redis = parseConfig(['--policies', 'p', '--redis', 'redis://127.0.0.1:6379', '--trusted-hops', '1'], { STEPUP_GEO_HEADER: 'cf-ipcountry' });
+    expect('config' in redis && redis.config).toMatchObject({ redisUrl: 'redis://127.0.0.1:6379', trustedHops: 1, geoHeader: 'cf-ipcountry' });
   });
 
   it('--help lists every flag with its environment variable', () => {

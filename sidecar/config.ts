@@ -2,6 +2,7 @@
 // then defaults. Parsed and checked once at start, then frozen. No other
 // module reads process.env.
 import { parseArgs } from 'node:util';
+import { parseRiskWeights } from './signals/risk-score.js';
 
 export interface SidecarConfig {
   /** Standalone mode: a policy file or folder. Exactly one of policies and controller is set. */
@@ -31,6 +32,26 @@ export interface SidecarConfig {
   readonly podNamespace?: string;
   readonly podLabels?: string;
   readonly logLevel: string;
+  readonly trustedHops: number;
+  readonly geoipDb?: string;
+  readonly geoHeader?: string;
+  readonly redisUrl?: string;
+  readonly redisSentinels?: string;
+  readonly redisSentinelName: string;
+  readonly redisCluster?: string;
+  readonly redisPassword?: string;
+  readonly redisTls: boolean;
+  readonly redisTimeoutMs: number;
+  readonly redisSocketTimeoutMs: number;
+  readonly redisKeyPrefix: string;
+  readonly signalMaxPendingWrites: number;
+  readonly memoryStoreMaxSubjects: number;
+  readonly rateWindowSeconds: number;
+  readonly rateThreshold: number;
+  readonly riskWeights: string;
+  readonly riskEventScore: number;
+  readonly travelSpeedKmh: number;
+  readonly travelMinKm: number;
 }
 
 interface FlagSpec {
@@ -67,6 +88,27 @@ export const FLAGS: Record<string, FlagSpec> = {
   'pod-namespace': { key: 'podNamespace', env: 'STEPUP_POD_NAMESPACE', kind: 'string', help: "Only policies of this namespace apply (default: every policy's namespace). Required in controller mode." },
   'pod-labels': { key: 'podLabels', env: 'STEPUP_POD_LABELS', kind: 'string', help: "This workload's labels, k=v,k2=v2: only policies whose selector matches apply (default: selectors are not applied). In controller mode they are only trusted with --insecure; otherwise the controller reads the pod's labels." },
   'log-level': { key: 'logLevel', env: 'STEPUP_LOG_LEVEL', kind: 'string', default: 'info', help: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },
+  // Risk signals (docs/signals.md)
+  'trusted-hops': { key: 'trustedHops', env: 'STEPUP_TRUSTED_HOPS', kind: 'int', default: '0', min: 0, max: 10, help: "Proxies in front of Envoy that append to x-forwarded-for; the client address is that many entries from the right (0: Envoy's source address)." },
+  'geoip-db': { key: 'geoipDb', env: 'STEPUP_GEOIP_DB', kind: 'string', help: 'MaxMind-format (.mmdb) database for signals.geo.country and impossible travel.' },
+  'geo-header': { key: 'geoHeader', env: 'STEPUP_GEO_HEADER', kind: 'string', help: 'Header with the client country (ISO code) set by a trusted edge, e.g. cf-ipcountry; wins over the database.' },
+  redis: { key: 'redisUrl', env: 'STEPUP_REDIS', kind: 'string', help: 'Keep signals in Redis, shared by every replica: redis://[:password@]host:port[/db] or rediss:// (default: in memory).' },
+  'redis-sentinels': { key: 'redisSentinels', env: 'STEPUP_REDIS_SENTINELS', kind: 'string', help: 'Redis through Sentinel: host:port,host:port of the Sentinels.' },
+  'redis-sentinel-name': { key: 'redisSentinelName', env: 'STEPUP_REDIS_SENTINEL_NAME', kind: 'string', default: 'mymaster', help: 'The Sentinel master group name.' },
+  'redis-cluster': { key: 'redisCluster', env: 'STEPUP_REDIS_CLUSTER', kind: 'string', help: 'Redis Cluster: host:port,host:port of seed nodes.' },
+  'redis-password': { key: 'redisPassword', env: 'STEPUP_REDIS_PASSWORD', kind: 'string', help: 'Password for Sentinel or Cluster mode (prefer the environment variable).' },
+  'redis-tls': { key: 'redisTls', env: 'STEPUP_REDIS_TLS', kind: 'bool', default: 'false', help: 'TLS for Sentinel or Cluster mode (a rediss:// URL implies it).' },
+  'redis-timeout-ms': { key: 'redisTimeoutMs', env: 'STEPUP_REDIS_TIMEOUT_MS', kind: 'int', default: '50', min: 5, max: 5000, help: 'Limit of one signal read or write; must be below --deadline-ms. Past it the signals are unavailable and rules reading them fail closed.' },
+  'redis-socket-timeout-ms': { key: 'redisSocketTimeoutMs', env: 'STEPUP_REDIS_SOCKET_TIMEOUT_MS', kind: 'int', default: '1000', min: 100, max: 60_000, help: 'A Redis connection that sends nothing this long while commands wait (a hung server) is dropped and reconnected.' },
+  'redis-key-prefix': { key: 'redisKeyPrefix', env: 'STEPUP_REDIS_KEY_PREFIX', kind: 'string', default: 'stepup:', help: 'Prefix of every Redis key.' },
+  'signal-max-pending-writes': { key: 'signalMaxPendingWrites', env: 'STEPUP_SIGNAL_MAX_PENDING_WRITES', kind: 'int', default: '1000', min: 1, max: 100_000, help: 'Signal writes in flight at most; more are dropped and counted, never queued.' },
+  'memory-store-max-subjects': { key: 'memoryStoreMaxSubjects', env: 'STEPUP_MEMORY_STORE_MAX_SUBJECTS', kind: 'int', default: '100000', min: 1, max: 10_000_000, help: 'In-memory store: subjects kept (least recently used go first), and single-use token ids kept.' },
+  'rate-window': { key: 'rateWindowSeconds', env: 'STEPUP_RATE_WINDOW', kind: 'int', default: '60', min: 1, max: 86_400, help: 'Seconds of the sliding window of signals.activity.rate.' },
+  'rate-threshold': { key: 'rateThreshold', env: 'STEPUP_RATE_THRESHOLD', kind: 'int', default: '100', min: 1, max: 1_000_000, help: 'signals.activity.rate above this is a high rate (a fact of the risk score).' },
+  'risk-weights': { key: 'riskWeights', env: 'STEPUP_RISK_WEIGHTS', kind: 'string', default: '', help: 'Risk score weights, e.g. ipFlagged=40,impossibleTravel=50,newCountry=20,unknownDevice=15,highRate=25 (the defaults).' },
+  'risk-event-score': { key: 'riskEventScore', env: 'STEPUP_RISK_EVENT_SCORE', kind: 'int', default: '40', min: 1, max: 100, help: 'A request scoring at least this, with a cause new for the subject, is a risk event (sets signals.riskSince).' },
+  'travel-speed-kmh': { key: 'travelSpeedKmh', env: 'STEPUP_TRAVEL_SPEED_KMH', kind: 'int', default: '1000', min: 1, max: 100_000, help: 'Moving faster than this between two places is impossible travel.' },
+  'travel-min-km': { key: 'travelMinKm', env: 'STEPUP_TRAVEL_MIN_KM', kind: 'int', default: '300', min: 0, max: 20_000, help: 'Moves shorter than this never count as impossible travel (geo databases are imprecise).' },
 };
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -139,6 +181,19 @@ function checkMode(config: Record<string, unknown>): void {
   }
 }
 
+function checkSignalOptions(config: Record<string, unknown>): void {
+  const modes = ['redisUrl', 'redisSentinels', 'redisCluster'].filter((k) => config[k] !== undefined);
+  if (modes.length > 1) throw new ConfigError('give only one of --redis, --redis-sentinels and --redis-cluster');
+  if (modes.length === 1 && (config.redisTimeoutMs as number) >= (config.deadlineMs as number)) {
+    throw new ConfigError(`--redis-timeout-ms (${config.redisTimeoutMs}) must be below --deadline-ms (${config.deadlineMs}), so a slow store still leaves time to answer`);
+  }
+  try {
+    parseRiskWeights(config.riskWeights as string);
+  } catch (err) {
+    throw new ConfigError(`--risk-weights (STEPUP_RISK_WEIGHTS): ${(err as Error).message}`);
+  }
+}
+
 export type ParsedArgs = { help: true } | { version: true } | { config: SidecarConfig };
 
 /** Parses argv and env into a frozen config. Throws ConfigError with a message that says what to fix. */
@@ -162,5 +217,6 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   checkMode(config);
   if (!LOG_LEVELS.has(config.logLevel as string)) throw new ConfigError(`--log-level must be one of ${[...LOG_LEVELS].join(', ')}`);
   if (config.listen === config.httpListen) throw new ConfigError('--listen and --http-listen must differ');
+  checkSignalOptions(config);
   return { config: Object.freeze(config) as unknown as SidecarConfig };
 }

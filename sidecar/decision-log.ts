@@ -10,6 +10,8 @@ export interface DecisionRecord {
   identity: IdentityResult | undefined;
   decision: Decision;
   policySet: PolicySet | undefined;
+  /** The signals summary (fingerprints and derived values), when signals were gathered. */
+  signals?: Readonly<Record<string, unknown>> | undefined;
   status: number;
   latencyMs: number;
 }
@@ -48,6 +50,7 @@ export function decisionLogFields(record: DecisionRecord): Record<string, unknow
     level_met: d.outcome === 'allow' ? d.levelMet : undefined,
     dry_run: d.dryRun,
     identity: identitySummary(record.identity),
+    signals: record.signals,
     ...('description' in d ? { description: d.description } : {}),
   };
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { compileWhen, type WhenProgram } from '../cel.js';
 import { parseDurationSeconds } from '../duration.js';
 import { compileHostPattern, compilePathGlob } from './path-glob.js';
-import type { IssuerSpec, LabelSelector, MissingTokenAction, PolicyMode, RuleAction, StepUpPolicy } from './types.js';
+import type { IpListSpec, IssuerSpec, LabelSelector, MissingTokenAction, PolicyMode, RuleAction, StepUpPolicy } from './types.js';
 
 export interface CompiledLevel {
   readonly name: string;
@@ -30,8 +30,14 @@ export interface CompiledRule {
   readonly matches: (req: MatchableRequest) => boolean;
   readonly when?: WhenProgram;
   readonly whenText?: string;
-  /** True when `when` mentions `signals`, so the request path knows whether to gather them. */
+  /** True when the rule needs signals (`when` mentions them, or afterRisk / singleUse), so the request path knows whether to gather them. */
   readonly readsSignals: boolean;
+  /** True when `when` reads signals kept in the signal store (anything but signals.ip and signals.geo). */
+  readonly readsStoredSignals: boolean;
+  /** require.afterRisk: auth_time must not be before signals.riskSince. */
+  readonly afterRisk: boolean;
+  /** require.singleUse: the token's jti may pass once. */
+  readonly singleUse: boolean;
   readonly level?: CompiledLevel;
   readonly maxAgeSeconds?: number;
 }
@@ -49,6 +55,9 @@ export interface CompiledPolicy {
   readonly levels: readonly CompiledLevel[];
   readonly rules: readonly CompiledRule[];
   readonly onMissingToken: MissingTokenAction;
+  readonly ipLists: readonly IpListSpec[];
+  /** Where device ids come from, and the level that makes a device trusted. */
+  readonly devices?: { readonly header: string; readonly cookie?: string; readonly trustLevel: CompiledLevel };
 }
 
 function canonicalJson(value: unknown): string {
@@ -87,23 +96,46 @@ function compileMatch(match: StepUpPolicy['spec']['rules'][number]['match']): (r
     (!paths || paths.some((p) => p.test(req.path)));
 }
 
+const LOCAL_SIGNALS = /\bsignals\s*\.\s*(ip|geo)\b/g;
+
+/** Whether a condition reads `signals`, and whether it reads any beyond ip and geo (computed without the store). */
+function signalReads(when: string | undefined): { any: boolean; stored: boolean } {
+  if (when === undefined) return { any: false, stored: false };
+  return { any: /\bsignals\b/.test(when), stored: /\bsignals\b/.test(when.replace(LOCAL_SIGNALS, '')) };
+}
+
+function compileDevices(policy: StepUpPolicy, levels: readonly CompiledLevel[]): CompiledPolicy['devices'] {
+  const spec = policy.spec.devices;
+  if (!spec) return undefined;
+  const trustLevel = levels.find((l) => l.name === spec.trustLevel);
+  if (!trustLevel) throw new Error(`devices.trustLevel "${spec.trustLevel}" is not in spec.levels`);
+  return { header: (spec.header ?? 'x-device-id').toLowerCase(), ...(spec.cookie ? { cookie: spec.cookie } : {}), trustLevel };
+}
+
 /** Compiles one validated policy. Throws when something only compilation can tell is wrong. */
 export function compilePolicy(policy: StepUpPolicy): CompiledPolicy {
   const levels = compileLevels(policy);
   const rules = policy.spec.rules.map((rule): CompiledRule => {
     const level = rule.require ? levels.find((l) => l.name === rule.require?.level) : undefined;
     if (rule.require && !level) throw new Error(`rule ${rule.name}: level "${rule.require.level}" is not in spec.levels`);
+    const reads = signalReads(rule.when);
+    const afterRisk = rule.require?.afterRisk === true;
+    const singleUse = rule.require?.singleUse === true;
     return {
       name: rule.name,
       action: rule.action ?? 'StepUp',
       matches: compileMatch(rule.match),
       ...(rule.when !== undefined ? { when: compileWhen(rule.when), whenText: rule.when } : {}),
-      readsSignals: rule.when !== undefined && /\bsignals\b/.test(rule.when),
+      readsSignals: reads.any || afterRisk || singleUse,
+      readsStoredSignals: reads.stored,
+      afterRisk,
+      singleUse,
       ...(level ? { level } : {}),
       ...(rule.require?.maxAge ? { maxAgeSeconds: parseDurationSeconds(rule.require.maxAge) } : {}),
     };
   });
   const namespace = policy.metadata.namespace ?? 'default';
+  const devices = compileDevices(policy, levels);
   return Object.freeze({
     id: `${namespace}/${policy.metadata.name}`,
     namespace,
@@ -115,5 +147,7 @@ export function compilePolicy(policy: StepUpPolicy): CompiledPolicy {
     levels,
     rules,
     onMissingToken: policy.spec.defaults?.onMissingToken ?? 'Challenge',
+    ipLists: policy.spec.ipLists ?? [],
+    ...(devices ? { devices } : {}),
   });
 }

@@ -41,7 +41,22 @@ export interface RuleSpec {
   match: { methods?: string[]; hosts?: string[]; paths?: string[] };
   when?: string;
   action?: RuleAction;
-  require?: { level: string; maxAge?: string };
+  require?: { level: string; maxAge?: string; afterRisk?: boolean; singleUse?: boolean };
+}
+
+/** A named list of addresses: exactly one of cidrs, file (standalone) or configMapRef (cluster). */
+export interface IpListSpec {
+  name: string;
+  flagged?: boolean;
+  cidrs?: string[];
+  file?: string;
+  configMapRef?: { name: string; key: string };
+}
+
+export interface DevicesSpec {
+  header?: string;
+  cookie?: string;
+  trustLevel: string;
 }
 
 export interface StepUpPolicySpec {
@@ -50,6 +65,8 @@ export interface StepUpPolicySpec {
   issuers?: IssuerSpec[];
   levels?: LevelSpec[];
   rules: RuleSpec[];
+  ipLists?: IpListSpec[];
+  devices?: DevicesSpec;
   defaults?: { onMissingToken?: MissingTokenAction };
 }
 

@@ -50,12 +50,40 @@ describe('validatePolicy', () => {
     ['CEL not boolean', (d: any) => (d.spec.rules[0].when = '1 + 2'), 'spec.rules[0].when', /bool/],
     ['CEL unknown variable', (d: any) => (d.spec.rules[0].when = 'user.admin'), 'spec.rules[0].when', /user/],
     ['bad name', (d: any) => (d.metadata.name = 'Payments'), 'metadata.name', /DNS/],
+    ['IP list with two sources', (d: any) => (d.spec.ipLists = [{ name: 'tor', cidrs: ['10.0.0.0/8'], file: 'tor.txt' }]), 'spec.ipLists[0]', /exactly one of cidrs, file and configMapRef/],
+    ['IP list with no source', (d: any) => (d.spec.ipLists = [{ name: 'tor', flagged: true }]), 'spec.ipLists[0]', /exactly one/],
+    ['IP list with a bad block', (d: any) => (d.spec.ipLists = [{ name: 'tor', cidrs: ['10.0.0.0/8', '10.0.0.0/40'] }]), 'spec.ipLists[0].cidrs[1]', /not an IPv4 or IPv6/],
+    ['IP list entry that is no address', (d: any) => (d.spec.ipLists = [{ name: 'tor', cidrs: ['example.com'] }]), 'spec.ipLists[0].cidrs[0]', /pattern/],
+    ['duplicate IP list names', (d: any) => (d.spec.ipLists = [{ name: 'a', cidrs: ['::1'] }, { name: 'a', file: 'x' }]), 'spec.ipLists[1]', /duplicate name/],
+    ['configMapRef without key', (d: any) => (d.spec.ipLists = [{ name: 'a', configMapRef: { name: 'lists' } }]), 'spec.ipLists[0].configMapRef.key', /required/],
+    ['devices without trustLevel', (d: any) => (d.spec.devices = { header: 'x-device-id' }), 'spec.devices.trustLevel', /required/],
+    ['devices with an unknown trustLevel', (d: any) => (d.spec.devices = { trustLevel: 'gold' }), 'spec', /devices.trustLevel must name a level/],
+    ['device header in upper case', (d: any) => (d.spec.devices = { header: 'X-Device', trustLevel: 'mfa' }), 'spec.devices.header', /pattern/],
+    ['afterRisk not a boolean', (d: any) => (d.spec.rules[0].require.afterRisk = 'yes'), 'spec.rules[0].require.afterRisk', /boolean/],
   ])('%s', (_name, mutate, path, message) => {
     const errors = errorsOf(mutate);
     expect(errors.length).toBeGreaterThan(0);
     const hit = errors.find((e) => e.path === path);
     expect(hit, JSON.stringify(errors)).toBeDefined();
     expect(hit?.message).toMatch(message);
+  });
+});
+
+describe('signal fields', () => {
+  it('accepts IP lists, devices, afterRisk and singleUse, with defaults filled in', () => {
+    const doc = base();
+    doc.spec.ipLists = [
+      { name: 'tor', flagged: true, cidrs: ['198.51.100.0/24', '2001:db8::/32', '192.0.2.1'] },
+      { name: 'office', file: 'office.txt' },
+      { name: 'partners', configMapRef: { name: 'ip-lists', key: 'partners' } },
+    ];
+    doc.spec.devices = { trustLevel: 'mfa' };
+    doc.spec.rules[0].require = { level: 'mfa', afterRisk: true, singleUse: true };
+    const result = validatePolicy(doc);
+    expect('policy' in result, JSON.stringify(result)).toBe(true);
+    if (!('policy' in result)) return;
+    expect(result.policy.spec.devices?.header).toBe('x-device-id');
+    expect(result.policy.spec.ipLists?.[1]?.flagged).toBe(false);
   });
 });
 

@@ -3,6 +3,7 @@
 // the CRD's CEL validation rules, then a compile of every `when`.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { compileValidationRule, compileWhen, firstLine } from '../cel.js';
+import { parseCidr } from '../net/ip-address.js';
 import { stepUpPolicySchema, type SchemaNode } from './crd-schema.js';
 import { API_VERSION, KIND, type StepUpPolicy } from './types.js';
 
@@ -129,6 +130,16 @@ function checkWhenExpressions(policy: StepUpPolicy): FieldError[] {
   return errors;
 }
 
+function checkCidrs(policy: StepUpPolicy): FieldError[] {
+  const errors: FieldError[] = [];
+  policy.spec.ipLists?.forEach((list, i) => {
+    list.cidrs?.forEach((cidr, j) => {
+      if (!parseCidr(cidr)) errors.push({ path: `spec.ipLists[${i}].cidrs[${j}]`, message: `"${cidr}" is not an IPv4 or IPv6 address or CIDR block` });
+    });
+  });
+  return errors;
+}
+
 /**
  * Validates one parsed document in place (defaults are filled in, as the API
  * server would). Returns the policy, or the list of problems.
@@ -150,6 +161,6 @@ export function validatePolicy(doc: unknown): { policy: StepUpPolicy } | { error
   });
   if (errors.length > 0) return { errors };
   const policy = doc as StepUpPolicy;
-  const whenErrors = checkWhenExpressions(policy);
-  return whenErrors.length > 0 ? { errors: whenErrors } : { policy };
+  const compileErrors = [...checkWhenExpressions(policy), ...checkCidrs(policy)];
+  return compileErrors.length > 0 ? { errors: compileErrors } : { policy };
 }

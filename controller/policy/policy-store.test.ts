@@ -40,6 +40,15 @@ describe('PolicyStore', () => {
     expect(store.get('shop/p')?.object.status).toEqual({ observedGeneration: 1 });
   });
 
+  it('an IP list by configMapRef is not accepted yet, with a reason (the seam for referenced objects)', () => {
+    const store = new PolicyStore();
+    const object = policyObject('p');
+    (object.spec as Record<string, unknown>).ipLists = [{ name: 'partners', configMapRef: { name: 'ip-lists', key: 'partners' } }];
+    store.upsert(object);
+    const e = store.get('shop/p');
+    expect(e?.verdict.accepted === false && e.verdict.reasons).toEqual([expect.stringMatching(/^spec\.ipLists\[0\]\.configMapRef: .*not resolved by this controller version yet/)]);
+  });
+
   it('remove forgets the policy', () => {
     const store = new PolicyStore();
     store.upsert(policyObject('p'));

@@ -53,6 +53,14 @@ export interface DecisionInput {
   readonly policies: readonly CompiledPolicy[];
   /** Seconds since the epoch. */
   readonly now: number;
+  /**
+   * Set (to the reason) when the signal store could not be read for this
+   * request. Then rules whose condition reads stored signals fire, afterRisk
+   * is not met and singleUse denies: never the defaults that would allow.
+   */
+  readonly signalsUnavailable?: string;
+  /** When a singleUse rule matched and the store answered: whether this is the token's first use. */
+  readonly tokenUse?: 'first' | 'replayed';
 }
 
 /** One rule that fired, and why it counts. */
@@ -76,7 +84,9 @@ export interface Requirement {
   readonly authorizationEndpoint?: { readonly url: string; readonly clientId?: string; readonly redirectUri?: string };
 }
 
-export type ChallengeReason = 'token_missing' | 'token_not_accepted' | 'insufficient_level' | 'stale_authentication';
+export type ChallengeReason = 'token_missing' | 'token_not_accepted' | 'insufficient_level' | 'stale_authentication' | 'risk_after_authentication';
+
+export type DenyReason = 'deny_rule' | 'token_replayed' | 'token_id_missing' | 'replay_check_unavailable' | 'missing_token_denied';
 
 interface Common {
   readonly hits: readonly RuleHit[];
@@ -87,7 +97,7 @@ interface Common {
 export type Decision =
   | (Common & { readonly outcome: 'allow'; readonly reason: 'no_rule_matched' | 'requirements_met' | 'anonymous_allowed'; readonly levelMet?: string })
   | (Common & { readonly outcome: 'challenge'; readonly reason: ChallengeReason; readonly requirement: Requirement })
-  | (Common & { readonly outcome: 'deny'; readonly reason: 'deny_rule' | 'missing_token_denied' })
+  | (Common & { readonly outcome: 'deny'; readonly reason: DenyReason })
   | (Common & { readonly outcome: 'invalid_token' | 'invalid_request'; readonly reason: string; readonly description: string })
   | (Common & { readonly outcome: 'unavailable'; readonly reason: string; readonly description: string });
 

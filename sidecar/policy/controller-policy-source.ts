@@ -18,7 +18,7 @@ export interface ControllerSourceOptions {
   readonly credentials: grpc.ChannelCredentials;
   readonly reconnectMaxMs: number;
   readonly log: Logger;
-  /** A new set is in force. */
+  /** Puts a new set in force; throws to refuse it (then it is NACKed and the previous one stays). */
   readonly onSet: (set: PolicySet, from: 'controller' | 'disk') => void;
   /** A snapshot was refused (bad signature, invalid policy, ...); the previous set stays. */
   readonly onReject: (version: string, reason: string) => void;
@@ -61,10 +61,9 @@ export class ControllerPolicySource {
     try {
       stored = readSnapshot(stateDir);
       if (!stored) return void log.info({ state_dir: stateDir }, 'no persisted snapshot: not ready until the controller sends one');
-      const set = loadSnapshot(stored, this.opts.trust);
+      this.opts.onSet(loadSnapshot(stored, this.opts.trust), 'disk');
       this.current = stored;
       log.info({ version: stored.version, state_dir: stateDir }, 'starting from the persisted snapshot');
-      this.opts.onSet(set, 'disk');
     } catch (err) {
       log.error({ err: (err as Error).message, state_dir: stateDir }, 'persisted snapshot refused: not ready until the controller sends one');
       if (stored) this.opts.onReject(stored.version, (err as Error).message);
@@ -110,9 +109,9 @@ export class ControllerPolicySource {
   private receive(call: grpc.ClientDuplexStream<WireSidecarMessage, WireControllerMessage>, snapshot: SnapshotMessage): void {
     const { log } = this.opts;
     if (snapshot.version === this.current?.version) return void call.write({ ack: { version: snapshot.version } });
-    let set: PolicySet;
     try {
-      set = loadSnapshot(snapshot, this.opts.trust);
+      // onSet builds the runtime (e.g. IP lists) and may refuse the set too.
+      this.opts.onSet(loadSnapshot(snapshot, this.opts.trust), 'controller');
     } catch (err) {
       const reason = (err as Error).message;
       log.error({ version: snapshot.version, err: reason, kept: this.current?.version }, 'snapshot refused (NACK); the previous one stays in force');
@@ -120,7 +119,6 @@ export class ControllerPolicySource {
       return void call.write({ nack: { version: snapshot.version, error: reason } });
     }
     this.current = snapshot;
-    this.opts.onSet(set, 'controller');
     try {
       saveSnapshot(this.opts.stateDir, snapshot);
     } catch (err) {

@@ -21,6 +21,11 @@ export class PolicyLoadFailure extends Error {
   }
 }
 
+/** The folder relative IP list files are read from: the policy folder, or the policy file's folder. */
+export function policyFolder(path: string): string {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ? path : dirname(path);
+}
+
 /** Loads, validates and compiles the policies at `path` that apply to the workload. Throws PolicyLoadFailure. */
 export function loadPolicySet(path: string, workload: Workload): PolicySet {
   const { policies, errors } = loadPolicyFiles(path);

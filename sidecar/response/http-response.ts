@@ -22,6 +22,13 @@ const CHALLENGE_TEXT: Record<string, string> = {
   token_not_accepted: 'The access token is not accepted for this resource.',
   insufficient_level: 'A stronger authentication is required for this request.',
   stale_authentication: 'A more recent authentication is required for this request.',
+  risk_after_authentication: 'The risk for this account changed after the last authentication: authenticate again.',
+};
+
+const DENY_TEXT: Record<string, string> = {
+  token_replayed: 'This token was already used, and this request accepts a token only once.',
+  token_id_missing: 'This request accepts single-use tokens only, and the token has no jti.',
+  replay_check_unavailable: 'Whether this single-use token was used before cannot be checked now.',
 };
 
 function problem(status: number, type: string, title: string, detail: string, decisionId: string, extra: Record<string, unknown> = {}): string {
@@ -62,7 +69,7 @@ function challengeResponse(d: Extract<Decision, { outcome: 'challenge' }>, reque
   if (location) return { kind: 'deny', status: 302, headers: [['location', location], ['cache-control', 'no-store']], body: '' };
   const detail = CHALLENGE_TEXT[d.reason] ?? 'Authentication required.';
   const challenge: BearerChallenge = { realm: opts.realm, acrValues: req.acrValues, ...(req.maxAgeSeconds !== undefined ? { maxAgeSeconds: req.maxAgeSeconds } : {}) };
-  if (d.reason === 'insufficient_level' || d.reason === 'stale_authentication') {
+  if (d.reason === 'insufficient_level' || d.reason === 'stale_authentication' || d.reason === 'risk_after_authentication') {
     Object.assign(challenge, { error: 'insufficient_user_authentication', errorDescription: detail });
   } else if (d.reason === 'token_not_accepted') {
     Object.assign(challenge, { error: 'invalid_token', errorDescription: detail });
@@ -87,7 +94,7 @@ export function toHttpOutcome(d: Decision, request: RequestAttributes, ids: { de
     case 'challenge':
       return challengeResponse(d, request, decisionId, opts);
     case 'deny':
-      return deny(403, [], problem(403, 'denied', 'Forbidden', 'A policy denies this request.', decisionId));
+      return deny(403, [], problem(403, 'denied', 'Forbidden', DENY_TEXT[d.reason] ?? 'A policy denies this request.', decisionId));
     case 'invalid_token':
     case 'invalid_request': {
       const header = formatBearerChallenge({ realm: opts.realm, error: d.outcome, errorDescription: d.description });

@@ -1,6 +1,8 @@
 // Risk signals as rule conditions see them (`signals.*` in CEL). Integers are
 // bigint because CEL ints are. Until a signal is collected, it keeps the
 // documented default below, chosen so that no default ever lowers friction.
+import type { IdentityResult, Outcome, RequestAttributes } from '../decision/types.js';
+import type { SignalSetup } from './signal-setup.js';
 
 export interface Signals {
   readonly ip: { readonly flagged: boolean; readonly lists: readonly string[] };
@@ -28,12 +30,32 @@ export const DEFAULT_SIGNALS: Signals = Object.freeze({
   riskSince: 0n,
 });
 
-/** Gathers the signals of one request. Implementations must not throw for a missing value. */
-export interface SignalSource {
-  gather(request: { sourceAddress: string; headers: Readonly<Record<string, string>> }, subject: string | undefined): Promise<Signals>;
+/** What gathering needs: the request, who is calling, the policy set's signal setup, the clock. */
+export interface GatherInput {
+  readonly request: RequestAttributes;
+  readonly identity: IdentityResult;
+  readonly setup: SignalSetup;
+  /** Seconds since the epoch. */
+  readonly now: number;
 }
 
-/** The signal source used until signal collection is configured: defaults only. */
-export const defaultSignalSource: SignalSource = {
-  gather: async () => DEFAULT_SIGNALS,
-};
+/** The signals of one request, and how to record what it taught once decided. */
+export interface GatheredSignals {
+  readonly signals: Signals;
+  /** Set when the signal store could not be read: decide() fails closed on rules that need it. */
+  readonly unavailable?: string;
+  /** Whether this is the token's first use, when a singleUse rule matched and the store answered. */
+  readonly tokenUse?: 'first' | 'replayed';
+  /** Facts for the decision log: fingerprints and derived values, never raw ids or tokens. */
+  readonly summary?: Readonly<Record<string, unknown>>;
+  /** Records the request's outcome (device seen, rate, risk event). Never throws, never waits. */
+  record(outcome: Outcome): void;
+}
+
+/** Gathers the signals of one request. Never rejects: a failing store becomes `unavailable`. */
+export interface SignalSource {
+  gather(input: GatherInput): Promise<GatheredSignals>;
+}
+
+/** Used when no rule reads signals: defaults, nothing recorded. */
+export const NOT_GATHERED: GatheredSignals = Object.freeze({ signals: DEFAULT_SIGNALS, record: () => undefined });

@@ -1,0 +1,248 @@
+// docs/benchmarks.md and docs/benchmarks-w1.svg, generated from one run's
+// results: the goals, the medians, the side-by-side ratios, the method and
+// the machine. Rewritten by every run; not edited by hand.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchResults } from './results.js';
+import type { SystemId } from './summary.js';
+import { barChartSvg } from './svg-chart.js';
+
+const NAMES: Record<SystemId, string> = { noop: 'no-op grpc-js server', w1: 'sidecar, W1 (cached tokens)', w2: 'sidecar, W2 (new token each request)' };
+const COLORS = { noop: '#7f8c8d', w1: '#2e86c1', w2: '#8e44ad', verify: '#d68910', p50: '#5dade2', p99: '#2874a6', p999: '#1b2631' };
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
+const pct = (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : 'n/a');
+
+function chart(r: BenchResults): string {
+  const m = r.summary.medians;
+  const rps = r.options.rps.toLocaleString('en-US');
+  return barChartSvg(
+    [
+      {
+        title: `Max throughput, one core (req/s, median of ${r.options.reps})`,
+        groups: [
+          { label: 'no-op', bars: [{ value: m.noop.maxRps, color: COLORS.noop }] },
+          { label: 'sidecar W1', bars: [{ value: m.w1.maxRps, color: COLORS.w1 }] },
+          { label: 'sidecar W2', bars: [{ value: m.w2.maxRps, color: COLORS.w2 }] },
+          { label: 'ES256 verify', bars: [{ value: m.verifySync, color: COLORS.verify }] },
+        ],
+        goals: [
+          { value: 0.8 * m.noop.maxRps, label: 'W1 goal: 80% no-op', color: COLORS.w1 },
+          { value: 0.8 * m.verifySync, label: 'W2 goal: 80% verify', color: COLORS.w2 },
+        ],
+        format: (v) => (v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 || v % 1000 === 0 ? 0 : 1)}k` : v.toFixed(0)),
+      },
+      {
+        title: 'Server CPU per request (µs), closed loop',
+        groups: [
+          { label: 'no-op', bars: [{ value: m.noop.cpuUsClosed, color: COLORS.noop }] },
+          { label: 'sidecar W1', bars: [{ value: m.w1.cpuUsClosed, color: COLORS.w1 }] },
+          { label: 'sidecar W2', bars: [{ value: m.w2.cpuUsClosed, color: COLORS.w2 }] },
+          { label: 'ES256 verify', bars: [{ value: 1e6 / m.verifySyncPerCpuSecond, color: COLORS.verify }] },
+        ],
+        goals: [
+          { value: m.noop.cpuUsClosed / 0.8, label: 'W1 goal: ≤ no-op ÷ 0.8', color: COLORS.w1 },
+          { value: 1e6 / m.verifySyncPerCpuSecond / 0.8, label: 'W2 goal: ≤ verify ÷ 0.8', color: COLORS.w2 },
+        ],
+        format: (v) => v.toFixed(0),
+      },
+      {
+        title: `Latency at ${rps} rps, open loop (ms, log scale)`,
+        groups: (['noop', 'w1', 'w2'] as const).map((id) => ({
+          label: id === 'noop' ? 'no-op' : `sidecar ${id.toUpperCase()}`,
+          bars: [
+            { value: m[id].p50, color: COLORS.p50, series: 'p50' },
+            { value: m[id].p99, color: COLORS.p99, series: 'p99' },
+            { value: m[id].p999, color: COLORS.p999, series: 'p99.9' },
+          ],
+        })),
+        goals: [
+          { value: 1, label: 'W1 p99 goal: 1 ms', color: COLORS.p99 },
+          { value: 5, label: 'W1 p99.9 goal: 5 ms', color: COLORS.p999 },
+        ],
+        format: (v) => (v < 1 ? v.toFixed(v < 0.1 ? 3 : 2) : v < 10 ? v.toFixed(1) : v.toFixed(0)),
+        log: true,
+      },
+    ],
+    `stepup benchmark ${r.date.slice(0, 10)}: server on core 0, ghz on core 1; ${r.machine.cpuModel}, Node ${r.machine.node}`,
+  );
+}
+
+function resultsTable(r: BenchResults): string[] {
+  const m = r.summary.medians;
+  const rows = (['noop', 'w1', 'w2'] as const).map((id) => {
+    const s = m[id];
+    return `| ${NAMES[id]} | ${int(s.maxRps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.p999)} | ${int(s.openRps)} | ${s.cpuUsClosed.toFixed(0)} | ${pct(s.serverShareClosed)} | ${pct(s.othersOnServerCore)} | ${s.ghzCpuUsClosed.toFixed(0)} | ${pct(s.ghzShareClosed)} |`;
+  });
+  return [
+    `| system (one core) | max throughput, req/s | p50 ms | p99 ms | p99.9 ms | achieved rps | server CPU µs/request | server's share of core ${r.options.serverCpu} | other processes on core ${r.options.serverCpu} | ghz CPU µs/request | ghz's share of core ${r.options.loadCpu} |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    `| raw ES256 verify, node:crypto \`crypto.verify\` | ${int(m.verifySync)} | | | | | ${(1e6 / m.verifySyncPerCpuSecond).toFixed(0)} | | | | |`,
+    `| raw ES256 verify, WebCrypto \`subtle.verify\` (jose's path) | ${int(m.verifyWebcrypto)} | | | | | | | | | |`,
+    '',
+    `Latency columns: open loop at ${r.options.rps.toLocaleString('en-US')} rps. Throughput, CPU and shares: closed loop, over the load window. If the server's share of its core is well under 100% in the closed loop, it was not the bottleneck: other processes on its core, or ghz (its share near 100%), set the pace.`,
+  ];
+}
+
+function ratiosList(r: BenchResults): string[] {
+  const q = r.summary.ratios;
+  const each = (x: { perRep: number[] }) => x.perRep.map((v) => v.toFixed(2)).join(', ');
+  return [
+    `- W1 / no-op throughput: **${q.w1VsNoop.median.toFixed(2)}** (per repetition: ${each(q.w1VsNoop)})`,
+    `- W2 / raw node:crypto ES256 verify rate: **${q.w2VsVerifySync.median.toFixed(2)}** (${each(q.w2VsVerifySync)})`,
+    `- W2 / WebCrypto verify rate: ${q.w2VsVerifyWebcrypto.median.toFixed(2)} (${each(q.w2VsVerifyWebcrypto)})`,
+    `- W2 / no-op throughput: ${q.w2VsNoop.median.toFixed(2)} (${each(q.w2VsNoop)})`,
+    '',
+    'The same ratios from CPU time per request (no-op µs ÷ W1 µs; W2 Checks per CPU second ÷ verifications per CPU second), which a neighbour taking turns on the core changes much less than it changes throughput:',
+    '',
+    `- W1 / no-op, by CPU time: **${q.w1VsNoopByCpu.median.toFixed(2)}** (${each(q.w1VsNoopByCpu)})`,
+    `- W2 / raw ES256 verify, by CPU time: **${q.w2VsVerifySyncByCpu.median.toFixed(2)}** (${each(q.w2VsVerifySyncByCpu)})`,
+  ];
+}
+
+function perRunTable(r: BenchResults): string[] {
+  const lines = [
+    '| rep | system | run | requests | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU µs/req | ghz CPU µs/req | server share | ghz share | server core busy | load core busy | steal | decisions |',
+    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  r.reps.forEach((rep, i) => {
+    for (const id of ['noop', 'w1', 'w2'] as const) {
+      for (const kind of ['closed', 'open'] as const) {
+        const x = rep.runs[id][kind];
+        const decisions = x.decisions ? Object.entries(x.decisions).map(([k, v]) => `${k}: ${v}`).join('; ') : '';
+        lines.push(
+          `| ${i + 1} | ${id} | ${kind} | ${int(x.count)} | ${int(x.rps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.p999)} | ${x.errors} | ${x.serverCpuUsPerRequest.toFixed(0)} | ${x.ghzCpuUsPerRequest.toFixed(0)} | ${pct(x.serverCpuShare)} | ${pct(x.ghzCpuShare)} | ${pct(x.serverCoreBusy)} | ${pct(x.loadCoreBusy)} | ${pct(x.steal)} | ${decisions} |`,
+        );
+      }
+    }
+    const v = rep.verify;
+    lines.push(`| ${i + 1} | ES256 verify | | | ${int(v.syncPerSecond)} sync (${int(v.syncPerCpuSecond)}/CPU s); ${int(v.webcryptoPerSecond)} WebCrypto (${int(v.webcryptoPerCpuSecond)}/CPU s) | | | | | | | | | | | | |`);
+  });
+  return lines;
+}
+
+function oneProfile(p: BenchResults['profiles'][number]): string[] {
+  const code = (name: string) => `\`${name.replace(/\|/g, '\\|')}\``;
+  const share = (x: number) => `${x.toFixed(1)}% (${((x / 100) * p.cpuUsPerCheck).toFixed(1)} µs)`;
+  return [
+    `### ${p.workload}`,
+    '',
+    `A separate sidecar process started with \`node --cpu-prof\` (pinned like the others) ran a warm-up and one closed-loop run of ${p.workload}, ${p.seconds} s at ${int(p.rps)} req/s while profiled. ` +
+      `Only the samples of that run are counted: ${int(p.windowMs)} ms, ${int(p.busyMs)} ms of them not idle. Shares are of the not-idle samples; the µs next to them apply a share to the **${p.cpuUsPerCheck.toFixed(0)} µs of CPU per Check** the process used in that run (all threads, profiler included). The profile: \`${p.file.replace(/^.*\/bench\//, 'bench/')}\` (not committed; open it in Chrome DevTools).`,
+    '',
+    'By area. *Self*: in the area\'s own frames. *Inclusive*: in stacks passing through the area (it and what it calls; async continuations count where they resume, so callers of everything read high).',
+    '',
+    '| area | self | inclusive |',
+    '|---|---:|---:|',
+    ...p.areas.map((a) => `| ${a.name} | ${share(a.selfPct)} | ${a.name.startsWith('(') ? '' : share(a.inclusivePct)} |`),
+    '',
+    'Top functions by self time:',
+    '',
+    '| function | self |',
+    '|---|---:|',
+    ...p.topFunctions.map((f) => `| ${code(f.name)} | ${share(f.pct)} |`),
+    '',
+    "The project's own functions by inclusive time:",
+    '',
+    '| function | inclusive |',
+    '|---|---:|',
+    ...p.ownInclusive.map((f) => `| ${code(f.name)} | ${share(f.pct)} |`),
+  ];
+}
+
+function profileSection(r: BenchResults): string[] {
+  if (r.profiles.length === 0) return ['No profile was taken in this run (every goal was met, or `--profile never`).'];
+  return r.profiles.flatMap((p) => [...oneProfile(p), '']);
+}
+
+function method(r: BenchResults): string[] {
+  const o = r.options;
+  const q = r.request;
+  return [
+    `- **Systems**, each its own process pinned with \`taskset\` to core ${o.serverCpu} (every thread, checked in /proc): a no-op grpc-js server (bench/noop-server.ts: same protos via \`loadAuthorizationService\`, answers OK with an empty \`ok_response\`), and the real sidecar (dist/sidecar/main.js, started by harness/sidecar.ts with default flags: info-level decision log to a pipe, token cache 10,000 / 300 s). One sidecar process serves W1, another W2.`,
+    `- **Load**: ghz ${r.machine.ghz.split(' ')[0]} pinned to core ${o.loadCpu} (\`--cpus=1\`), one HTTP/2 connection, proto files from @grpc/grpc-js-xds \`deps/\`, data from \`--data-file\` (a JSON array: ghz sends item *request number mod length*). The bench runner itself (test issuer, reading the sidecar's log pipe) also runs on core ${o.loadCpu}.`,
+    `- **Request**: a CheckRequest shaped after what Envoy 1.40 sends with deploy/envoy/envoy.yaml: POST ${q.path}, ${q.headers} headers (pseudo-headers included), ES256 bearer token (${q.tokenChars} chars), a ${q.bodyBytes}-byte JSON body in \`raw_body\` (pack_as_bytes), route context_extensions. ${int(q.wireBytes)} bytes serialized.`,
+    `- **Policy**: one StepUpPolicy, ${r.policy.rules} rules, every one with a CEL \`when\` (paths, methods, body amounts, route context_extensions, identity, signals); ${r.policy.matchingBenchRequest} of them match the request, so ${r.policy.matchingBenchRequest} conditions are evaluated per Check, one fires (level mfa) and the token meets it: every answer is an allow (checked on the sidecar's decision counters for every run).`,
+    `- **W1**: ${int(o.w1Tokens)} distinct tokens, all verified in a warm-up run right before each repetition's measured runs (so every measured request is a cache hit). The no-op server gets the same ${int(o.w1Tokens)} requests. **W2**: a new data file of never-sent tokens for every run, sized above what the run can send, so every request is a signature verification.`,
+    `- **Runs**, per repetition and system: a warm-up (discarded), then (a) closed loop, ${o.concurrency} workers, ${o.seconds} s: max throughput; (b) open loop, \`--rps ${o.rps}\`, ${o.seconds} s: p50/p99/p99.9 from ghz's per-request latencies (nearest rank). ${o.reps} repetitions, the order of systems rotated each time; medians reported. Ratios are taken within each repetition, then their median.`,
+    `- **Raw ES256 verify**: bench/es256-verify-rate.ts, pinned to core ${o.serverCpu}, ${o.verifySeconds} s per repetition: \`crypto.verify\` (sync, P-256/SHA-256, JWT-sized input): W2's yardstick; and \`crypto.subtle.verify\` with 64 in flight, the path jose takes.`,
+    `- **CPU µs/request** is the server process's user+system time (all threads, /proc) over the run divided by the requests answered: less sensitive to a noisy neighbour than throughput. **Shares**: CPU time of the server process and of ghz over the load window (first request sent to last answer); ghz near 100% means the load generator, not the server, set the pace. Core busy (every process on the core) and steal come from /proc/stat.`,
+    '- ghz\'s open loop is a rate-limited pool of workers: if every worker waits on a slow answer, sends are delayed (coordinated omission), so very high percentiles can be understated when the server stalls.',
+    '- ghz turns each JSON item into a protobuf message on its first use and caches it: W1 pays that once per token, W2 on every request, which is why ghz costs more per request in W2. Should the sidecar ever approach ghz\'s rate on its core, W2 should move to `--binary-file`.',
+  ];
+}
+
+function machineSection(r: BenchResults): string[] {
+  const m = r.machine;
+  return [
+    `- ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}, Linux ${m.kernel}`,
+    `- Node ${m.node} (V8 ${m.v8}, OpenSSL ${m.openssl}); ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- ghz ${m.ghz}`,
+    `- load average (1, 5, 15 min) at start ${m.loadAverageAtStart.join(', ')}, at end ${r.loadAverageAtEnd.join(', ')}`,
+  ];
+}
+
+/** Whether other processes shared the server core, which makes rates and tails provisional. */
+function noiseNote(r: BenchResults): string {
+  const m = r.summary.medians;
+  const others = Math.max(m.noop.othersOnServerCore, m.w1.othersOnServerCore, m.w2.othersOnServerCore);
+  if (others > 0.05) {
+    return `> **Provisional**: other processes used up to ${pct(others)} of the server core during the closed-loop runs (median per system; load average ${r.machine.loadAverageAtStart[0]} at start, ${r.loadAverageAtEnd[0]} at end). Rates and latency tails are then set by the scheduler as much as by the code: trust the ratios by CPU time more than the wall-clock ones, and rerun on a quiet machine.`;
+  }
+  return `> The server core was not shared in the closed-loop runs (other processes ≤ 5% of it; load average ${r.machine.loadAverageAtStart[0]} at start).`;
+}
+
+export function renderDoc(r: BenchResults): string {
+  const warnings = r.warnings.length > 0 ? ['', '**Warnings from this run:**', '', ...r.warnings.map((w) => `- ${w}`)] : [];
+  return [
+    '# Benchmarks: W1 and W2',
+    '',
+    `Generated by \`${r.command}\` on ${r.date} (${Math.round(r.elapsedSeconds / 60)} min). Rewritten by every run: rerun it rather than editing this file. Raw numbers: [bench/results/latest.json](../bench/results/latest.json). Workloads and goals: perf.md (W1, W2).`,
+    '',
+    'Rerun with `bash scripts/bench.sh` from the repository root (it provisions Node, the build, Envoy and ghz first; `--help` lists the flags, `--quick` is a one-minute smoke test). It needs two cores: the systems under test run on one, ghz on the other.',
+    '',
+    noiseNote(r),
+    ...warnings,
+    '',
+    '## Goals',
+    '',
+    '| workload | what | goal | measured (median) | met |',
+    '|---|---|---|---|---|',
+    ...r.summary.goals.map((g) => `| ${g.id} | ${g.what} | ${g.goal} | ${g.measured} | ${g.met ? 'yes' : '**no**'} |`),
+    '',
+    'Not measured here: W1 against opa-envoy-plugin with an equivalent Rego policy; W3 to W7.',
+    '',
+    '## Results',
+    '',
+    ...resultsTable(r),
+    '',
+    ...ratiosList(r),
+    '',
+    '![Throughput, CPU per request and latency of the no-op server, the sidecar under W1 and W2, and raw ES256 verification](benchmarks-w1.svg)',
+    '',
+    '## Profiles of the sidecar',
+    '',
+    ...profileSection(r),
+    '',
+    '## Method',
+    '',
+    ...method(r),
+    '',
+    '## Machine and versions',
+    '',
+    ...machineSection(r),
+    '',
+    '## Every run',
+    '',
+    ...perRunTable(r),
+    '',
+  ].join('\n');
+}
+
+export function writeDocs(root: string, r: BenchResults): void {
+  mkdirSync(join(root, 'docs'), { recursive: true });
+  writeFileSync(join(root, 'docs', 'benchmarks.md'), renderDoc(r));
+  writeFileSync(join(root, 'docs', 'benchmarks-w1.svg'), chart(r));
+}
