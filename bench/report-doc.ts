@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { BenchResults } from './results.js';
 import type { SystemId } from './summary.js';
 import { barChartSvg } from './svg-chart.js';
+import { w6Section } from './w6-report.js';
 
 const NAMES: Record<SystemId, string> = { noop: 'no-op grpc-js server', w1: 'sidecar, W1 (cached tokens)', w2: 'sidecar, W2 (new token each request)' };
 const COLORS = { noop: '#7f8c8d', w1: '#2e86c1', w2: '#8e44ad', verify: '#d68910', p50: '#5dade2', p99: '#2874a6', p999: '#1b2631' };
@@ -194,7 +195,8 @@ function noiseNote(r: BenchResults): string {
   return `> The server core was not shared in the closed-loop runs (other processes ≤ 5% of it; load average ${r.machine.loadAverageAtStart[0]} at start).`;
 }
 
-export function renderDoc(r: BenchResults): string {
+export function renderDoc(r: BenchResults, root: string): string {
+  const w6 = w6Section(root);
   const warnings = r.warnings.length > 0 ? ['', '**Warnings from this run:**', '', ...r.warnings.map((w) => `- ${w}`)] : [];
   return [
     '# Benchmarks: W1 and W2',
@@ -212,7 +214,7 @@ export function renderDoc(r: BenchResults): string {
     '|---|---|---|---|---|',
     ...r.summary.goals.map((g) => `| ${g.id} | ${g.what} | ${g.goal} | ${g.measured} | ${g.met ? 'yes' : '**no**'} |`),
     '',
-    'Not measured here: W1 against opa-envoy-plugin with an equivalent Rego policy; W3 to W7.',
+    `Not measured here: W1 against opa-envoy-plugin with an equivalent Rego policy; W3 to ${w6.length > 0 ? 'W5, W7 (W6 below)' : 'W7'}.`,
     '',
     '## Results',
     '',
@@ -222,6 +224,7 @@ export function renderDoc(r: BenchResults): string {
     '',
     '![Throughput, CPU per request and latency of the no-op server, the sidecar under W1 and W2, and raw ES256 verification](benchmarks-w1.svg)',
     '',
+    ...(w6.length > 0 ? [...w6, ''] : []),
     '## Profiles of the sidecar',
     '',
     ...profileSection(r),
@@ -243,6 +246,6 @@ export function renderDoc(r: BenchResults): string {
 
 export function writeDocs(root: string, r: BenchResults): void {
   mkdirSync(join(root, 'docs'), { recursive: true });
-  writeFileSync(join(root, 'docs', 'benchmarks.md'), renderDoc(r));
+  writeFileSync(join(root, 'docs', 'benchmarks.md'), renderDoc(r, root));
   writeFileSync(join(root, 'docs', 'benchmarks-w1.svg'), chart(r));
 }
