@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { xdsDepsDir } from './xds-protos.js';
+import { xdsDepsDir } from '../sidecar/envoy/protos.js';
 
 export interface GhzLoad {
   /** host:port */

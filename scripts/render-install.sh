@@ -6,6 +6,7 @@
 #   controller.signingKey.existingSecret=...    the snapshot signing key is a Secret you create.
 # Usage: bash scripts/render-install.sh [OUT]   (OUT defaults to deploy/install.yaml)
 # test/chart-objects.test.ts fails when deploy/install.yaml is not what this prints.
+# It also copies the CRD to deploy/crds/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -40,3 +41,9 @@ HEADER
   printf '%s\n' "$rendered"
 } >"$out"
 log "wrote $out"
+
+# deploy/crds is the CRD alone, byte for byte the chart's (test/crd.test.ts checks it).
+if [ "$out" = deploy/install.yaml ]; then
+  cp charts/stepup/files/crd-stepuppolicies.yaml deploy/crds/stepuppolicies.stepup.dev.yaml
+  log "wrote deploy/crds/stepuppolicies.stepup.dev.yaml"
+fi

@@ -308,7 +308,17 @@ stop_pid() { # pidfile binary name
 daemon() { # pidfile log bin args...
   local pf=$1 logf=$2; shift 2
   setsid "$@" </dev/null >>"$logf" 2>&1 9>&- &
-  echo $! >"$pf"
+  local pid=$! want i
+  echo "$pid" >"$pf"
+  # Until the forked shell has exec'd setsid and setsid has exec'd the binary,
+  # /proc/$pid/exe names bash or setsid, and pid_alive would call the process
+  # dead. Wait (briefly) for the exec, so the start-up checks see the binary.
+  want=$(readlink -f "$1")
+  for i in $(seq 1 100); do
+    [ -d "/proc/$pid" ] || break
+    [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$want" ] && break
+    sleep 0.05
+  done
 }
 
 gen_pki() {

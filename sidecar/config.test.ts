@@ -33,6 +33,30 @@ describe('parseConfig', () => {
     expect(() => parseConfig(argv, {})).toThrow(message);
   });
 
+  describe('controller mode', () => {
+    const base = ['--controller', '127.0.0.1:7000,127.0.0.1:7001', '--pod-name', 'p-1', '--pod-namespace', 'shop', '--state-dir', '/tmp/s'];
+
+    it('takes several controller addresses and the pod identity', () => {
+      const parsed = parseConfig([...base, '--controller-public-key', 'k.pem'], {});
+      expect('config' in parsed && parsed.config).toMatchObject({ controller: ['127.0.0.1:7000', '127.0.0.1:7001'], podName: 'p-1', insecure: false, controllerPublicKey: 'k.pem' });
+    });
+
+    it('--insecure replaces the public key (flag or environment)', () => {
+      expect(parseConfig([...base, '--insecure'], {})).toMatchObject({ config: { insecure: true } });
+      expect(parseConfig(base, { STEPUP_INSECURE: 'true' })).toMatchObject({ config: { insecure: true } });
+    });
+
+    it.each([
+      [['--policies', 'p.yaml', ...base, '--insecure'], /--policies and --controller are mutually exclusive/],
+      [[...base.slice(0, 2), '--insecure'], /--pod-name .* is required with --controller/],
+      [base, /--controller-public-key .* is required with --controller, unless --insecure/],
+      [['--policies', 'p.yaml', '--insecure'], /--insecure only applies with --controller/],
+      [['--controller', 'nowhere', '--insecure'], /host:port\[,host:port/],
+    ])('refuses %j', (argv, message) => {
+      expect(() => parseConfig(argv, {})).toThrow(message);
+    });
+  });
+
   it('signal options: defaults, and a Redis store only when asked', () => {
     const parsed = parseConfig(['--policies', 'p'], {});
     expect('config' in parsed && parsed.config).toMatchObject({ trustedHops: 0, redisTimeoutMs: 50, rateWindowSeconds: 60, riskEventScore: 40, riskWeights: '' });
@@ -47,5 +71,6 @@ describe('parseConfig', () => {
       expect(text).toContain(`--${flag}`);
       expect(text).toContain(spec.env);
     }
+    expect(text).toContain('--insecure');
   });
 });

@@ -5,7 +5,17 @@ import { parseArgs } from 'node:util';
 import { parseRiskWeights } from './signals/risk-score.js';
 
 export interface SidecarConfig {
-  readonly policies: string;
+  /** Standalone mode: a policy file or folder. Exactly one of policies and controller is set. */
+  readonly policies?: string;
+  /** Controller mode: host:port addresses of the controller, tried in turn. */
+  readonly controller?: readonly string[];
+  readonly podName?: string;
+  readonly stateDir?: string;
+  readonly identityTokenFile: string;
+  readonly controllerPublicKey?: string;
+  readonly reconnectMaxMs: number;
+  /** Development only: no identity proof sent, snapshot signatures not checked. */
+  readonly insecure: boolean;
   readonly listen: string;
   readonly httpListen: string;
   readonly deadlineMs: number;
@@ -47,7 +57,7 @@ export interface SidecarConfig {
 interface FlagSpec {
   key: keyof SidecarConfig;
   env: string;
-  kind: 'string' | 'int' | 'bool' | 'address';
+  kind: 'string' | 'int' | 'bool' | 'address' | 'addresses';
   default?: string;
   help: string;
   min?: number;
@@ -55,7 +65,13 @@ interface FlagSpec {
 }
 
 export const FLAGS: Record<string, FlagSpec> = {
-  policies: { key: 'policies', env: 'STEPUP_POLICIES', kind: 'string', help: 'StepUpPolicy YAML file or folder (standalone mode). Required.' },
+  policies: { key: 'policies', env: 'STEPUP_POLICIES', kind: 'string', help: 'StepUpPolicy YAML file or folder (standalone mode). Exactly one of --policies and --controller.' },
+  controller: { key: 'controller', env: 'STEPUP_CONTROLLER', kind: 'addresses', help: 'Controller mode: host:port of the stepup controller (several, comma-separated, are tried in turn). Needs --pod-name, --pod-namespace and --state-dir.' },
+  'pod-name': { key: 'podName', env: 'STEPUP_POD_NAME', kind: 'string', help: "This pod's name (controller mode)." },
+  'state-dir': { key: 'stateDir', env: 'STEPUP_STATE_DIR', kind: 'string', help: 'Folder where the last good snapshot is kept, to start from after a restart (controller mode).' },
+  'identity-token-file': { key: 'identityTokenFile', env: 'STEPUP_IDENTITY_TOKEN_FILE', kind: 'string', default: '/var/run/secrets/stepup.dev/token', help: "Projected service-account token (audience: the controller's) sent to prove this pod's identity; reread on every connect." },
+  'controller-public-key': { key: 'controllerPublicKey', env: 'STEPUP_CONTROLLER_PUBLIC_KEY', kind: 'string', help: "PEM file with the controller's Ed25519 public key(s); snapshots signed by any other key are refused (controller mode, required unless --insecure)." },
+  'reconnect-max-ms': { key: 'reconnectMaxMs', env: 'STEPUP_RECONNECT_MAX_MS', kind: 'int', default: '10000', min: 100, max: 300_000, help: 'Longest wait between attempts to reach the controller (the wait doubles from 100 ms up to this).' },
   listen: { key: 'listen', env: 'STEPUP_LISTEN', kind: 'address', default: '127.0.0.1:9191', help: 'host:port of the ext_authz gRPC server (envoy.service.auth.v3.Authorization).' },
   'http-listen': { key: 'httpListen', env: 'STEPUP_HTTP_LISTEN', kind: 'address', default: '127.0.0.1:9192', help: 'host:port serving /healthz, /readyz and /metrics.' },
   'deadline-ms': { key: 'deadlineMs', env: 'STEPUP_DEADLINE_MS', kind: 'int', default: '150', min: 5, max: 10_000, help: "Answer every Check within this many ms, failing closed (503) past it. Keep it below Envoy's ext_authz timeout (200 ms in deploy/envoy)." },
@@ -69,8 +85,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   'jwks-cooldown': { key: 'jwksCooldownSeconds', env: 'STEPUP_JWKS_COOLDOWN', kind: 'int', default: '30', min: 0, max: 3600, help: 'Minimum seconds between refetches caused by unknown key ids.' },
   'jwks-timeout-ms': { key: 'jwksTimeoutMs', env: 'STEPUP_JWKS_TIMEOUT_MS', kind: 'int', default: '2000', min: 50, max: 60_000, help: 'Time limit of one JWKS fetch.' },
   'jwks-retries': { key: 'jwksRetries', env: 'STEPUP_JWKS_RETRIES', kind: 'int', default: '2', min: 0, max: 5, help: 'Extra JWKS fetch attempts after a failure (100 ms, then 400 ms apart).' },
-  'pod-namespace': { key: 'podNamespace', env: 'STEPUP_POD_NAMESPACE', kind: 'string', help: "Only policies of this namespace apply (default: every policy's namespace)." },
-  'pod-labels': { key: 'podLabels', env: 'STEPUP_POD_LABELS', kind: 'string', help: "This workload's labels, k=v,k2=v2: only policies whose selector matches apply (default: selectors are not applied)." },
+  'pod-namespace': { key: 'podNamespace', env: 'STEPUP_POD_NAMESPACE', kind: 'string', help: "Only policies of this namespace apply (default: every policy's namespace). Required in controller mode." },
+  'pod-labels': { key: 'podLabels', env: 'STEPUP_POD_LABELS', kind: 'string', help: "This workload's labels, k=v,k2=v2: only policies whose selector matches apply (default: selectors are not applied). In controller mode they are only trusted with --insecure; otherwise the controller reads the pod's labels." },
   'log-level': { key: 'logLevel', env: 'STEPUP_LOG_LEVEL', kind: 'string', default: 'info', help: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },
   // Risk signals (docs/signals.md)
   'trusted-hops': { key: 'trustedHops', env: 'STEPUP_TRUSTED_HOPS', kind: 'int', default: '0', min: 0, max: 10, help: "Proxies in front of Envoy that append to x-forwarded-for; the client address is that many entries from the right (0: Envoy's source address)." },
@@ -108,9 +124,13 @@ export function helpText(): string {
     'stepup-sidecar: the step-up authentication decision service for Envoy ext_authz.',
     '',
     'Usage: stepup-sidecar --policies <file-or-folder> [flags]',
+    '       stepup-sidecar --controller <host:port> --pod-name <name> --pod-namespace <ns> --state-dir <dir> --controller-public-key <pem> [flags]',
     '',
     'Flags (each can also be set by its environment variable; a flag wins):',
     ...rows,
+    '  --insecure',
+    '      Development only: send no identity proof and accept unsigned snapshots from the controller. Logs a warning.',
+    '      env: STEPUP_INSECURE=true',
     '  --help       Print this help and exit.',
     '  --version    Print the version and exit.',
     '',
@@ -131,10 +151,34 @@ function convert(flag: string, spec: FlagSpec, raw: string): string | number | b
     if (raw !== 'true' && raw !== 'false') throw new ConfigError(`--${flag} (${spec.env}) must be true or false, got "${raw}"`);
     return raw === 'true';
   }
-  if (spec.kind === 'address' && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(raw)) {
+  const address = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+  if (spec.kind === 'address' && !address.test(raw)) {
     throw new ConfigError(`--${flag} (${spec.env}) must be host:port, got "${raw}"`);
   }
+  if (spec.kind === 'addresses') {
+    const list = raw.split(',').map((a) => a.trim()).filter(Boolean);
+    if (list.length === 0 || !list.every((a) => address.test(a))) throw new ConfigError(`--${flag} (${spec.env}) must be host:port[,host:port...], got "${raw}"`);
+    return list as unknown as string;
+  }
   return raw;
+}
+
+function checkMode(config: Record<string, unknown>): void {
+  if (config.policies && config.controller) {
+    throw new ConfigError('--policies and --controller are mutually exclusive: use --policies for standalone mode (policy files) or --controller for cluster mode (policies pushed by the controller), not both');
+  }
+  if (!config.policies && !config.controller) throw new ConfigError('--policies (STEPUP_POLICIES) or --controller (STEPUP_CONTROLLER) is required');
+  if (!config.controller) {
+    if (config.insecure) throw new ConfigError('--insecure only applies with --controller');
+    return;
+  }
+  for (const flag of ['pod-name', 'pod-namespace', 'state-dir'] as const) {
+    const spec = FLAGS[flag] as FlagSpec;
+    if (!config[spec.key]) throw new ConfigError(`--${flag} (${spec.env}) is required with --controller`);
+  }
+  if (!config.insecure && !config.controllerPublicKey) {
+    throw new ConfigError('--controller-public-key (STEPUP_CONTROLLER_PUBLIC_KEY) is required with --controller, unless --insecure (development only)');
+  }
 }
 
 function checkSignalOptions(config: Record<string, unknown>): void {
@@ -157,7 +201,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: [...argv], options: { ...options, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } }, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
@@ -168,7 +212,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     const raw = (values[flag] as string | undefined) ?? env[spec.env] ?? spec.default;
     if (raw !== undefined) config[spec.key] = convert(flag, spec, raw);
   }
-  if (!config.policies) throw new ConfigError('--policies (STEPUP_POLICIES) is required: a StepUpPolicy YAML file or folder');
+  if (env.STEPUP_INSECURE !== undefined && env.STEPUP_INSECURE !== 'true' && env.STEPUP_INSECURE !== 'false') throw new ConfigError('STEPUP_INSECURE must be true or false');
+  config.insecure = values.insecure === true || env.STEPUP_INSECURE === 'true';
+  checkMode(config);
   if (!LOG_LEVELS.has(config.logLevel as string)) throw new ConfigError(`--log-level must be one of ${[...LOG_LEVELS].join(', ')}`);
   if (config.listen === config.httpListen) throw new ConfigError('--listen and --http-listen must differ');
   checkSignalOptions(config);

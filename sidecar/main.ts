@@ -8,6 +8,8 @@ import { createCheckHandler, type PolicyRuntime } from './check-service.js';
 import { ConfigError, helpText, parseConfig, type SidecarConfig } from './config.js';
 import { JwksRegistry } from './identity/jwks-registry.js';
 import { createMetrics } from './metrics.js';
+import type { PolicySet } from '../common/policy/policy-set.js';
+import { startControllerMode } from './policy/controller-mode.js';
 import { loadPolicySet, policyFolder, PolicyLoadFailure, watchPolicies, type Workload } from './policy/file-policy-source.js';
 import { buildRuntime } from './runtime.js';
 import { startGrpcServer } from './server/grpc-server.js';
@@ -39,23 +41,23 @@ async function run(config: SidecarConfig): Promise<void> {
   );
   const verifierOpts = { clockSkewSeconds: config.clockSkewSeconds, cacheTtlSeconds: config.tokenCacheTtlSeconds, cacheSize: config.tokenCacheSize };
   const workload = workloadOf(config);
-  const listBase = policyFolder(config.policies);
+  // Relative IP list files: from the policy folder (standalone), else the working directory.
+  const listBase = config.policies ? policyFolder(config.policies) : process.cwd();
   const signals = createSignalService(config, log, metrics.registry);
 
-  let runtime: PolicyRuntime = buildRuntime(loadPolicySet(config.policies, workload), jwks, verifierOpts, nowMs, listBase);
-  metrics.policyReloads.inc({ result: 'ok' });
-  log.info({ policies: runtime.set.policies.map((p) => `${p.id}@${p.version}`), version: runtime.set.version }, 'policies loaded');
-  watchPolicies(
-    config.policies,
-    workload,
-    log,
-    (set) => {
-      runtime = buildRuntime(set, jwks, verifierOpts, nowMs, listBase);
-      metrics.policyReloads.inc({ result: 'ok' });
-      log.info({ policies: set.policies.map((p) => `${p.id}@${p.version}`), version: set.version }, 'policies reloaded');
-    },
-    () => metrics.policyReloads.inc({ result: 'rejected' }),
-  );
+  let runtime: PolicyRuntime | undefined;
+  const apply = (set: PolicySet, how: string) => {
+    runtime = buildRuntime(set, jwks, verifierOpts, nowMs, listBase);
+    metrics.policyReloads.inc({ result: 'ok' });
+    log.info({ policies: set.policies.map((p) => `${p.id}@${p.version}`), version: set.version }, `policies ${how}`);
+  };
+  const rejected = () => metrics.policyReloads.inc({ result: 'rejected' });
+  if (config.policies) {
+    apply(loadPolicySet(config.policies, workload), 'loaded');
+    watchPolicies(config.policies, workload, log, (set) => apply(set, 'reloaded'), rejected);
+  } else {
+    startControllerMode(config, version(), log, { onSet: (set, from) => apply(set, from === 'disk' ? 'loaded from the state directory' : 'received from the controller'), onReject: rejected });
+  }
 
   const check = createCheckHandler({
     runtime: () => runtime,
@@ -67,7 +69,7 @@ async function run(config: SidecarConfig): Promise<void> {
   });
   const { server, port } = await startGrpcServer(config.listen, check, log);
   // Ready while a policy set is in force; a degraded signal store shows in the detail (docs/signals.md).
-  const http = await startHttpServer(config.httpListen, { ready: () => true, detail: () => `policies ${runtime.set.version}; signals ${signals.store.status().detail}` }, metrics.registry);
+  const http = await startHttpServer(config.httpListen, { ready: () => runtime !== undefined, detail: () => (runtime ? `policies ${runtime.set.version}; signals ${signals.store.status().detail}` : 'no policy snapshot yet: failing closed') }, metrics.registry);
   log.info({ listen: config.listen, port, http: config.httpListen }, 'stepup-sidecar serving');
 
   const stop = (signal: string) => {

@@ -44,13 +44,23 @@ function mergeIssuers(policies: readonly CompiledPolicy[]): Map<string, IssuerCo
   return issuers;
 }
 
+/** The version of a set holding these policies (`[id, policy version]` pairs, any order). */
+export function policySetVersion(entries: readonly (readonly [string, string])[]): string {
+  return contentHash([...entries].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([id, version]) => [id, version]));
+}
+
 /** Compiles validated policies into a set. Throws on inconsistencies across policies. */
 export function buildPolicySet(docs: readonly StepUpPolicy[]): PolicySet {
-  const policies = docs.map(compilePolicy).sort((a, b) => (a.id < b.id ? -1 : 1));
+  return assemblePolicySet(docs.map(compilePolicy));
+}
+
+/** Makes a set of already compiled policies. Throws on inconsistencies across policies. */
+export function assemblePolicySet(compiled: readonly CompiledPolicy[]): PolicySet {
+  const policies = [...compiled].sort((a, b) => (a.id < b.id ? -1 : 1));
   return Object.freeze({
     policies,
     issuers: mergeIssuers(policies),
-    version: contentHash(policies.map((p) => [p.id, p.version])),
+    version: policySetVersion(policies.map((p) => [p.id, p.version])),
     readsSignals: policies.some((p) => p.rules.some((r) => r.readsSignals)),
     readsBody: policies.some((p) => p.rules.some((r) => r.readsBody)),
   });

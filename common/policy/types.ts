@@ -28,6 +28,7 @@ export interface IssuerSpec {
   authorizationEndpoint?: string;
   clientId?: string;
   redirectUri?: string;
+  loginUrl?: string;
 }
 
 export interface LevelSpec {

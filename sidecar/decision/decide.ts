@@ -113,11 +113,14 @@ const DENY_ORDER: readonly DenyReason[] = ['deny_rule', 'token_replayed', 'token
 function mergeRequirements(unmet: readonly PolicyVerdict[]): Requirement {
   const acrValues = [...new Set(unmet.flatMap((v) => v.level?.acr ?? []))];
   const ages = unmet.flatMap((v) => (v.maxAgeSeconds !== undefined ? [v.maxAgeSeconds] : []));
-  const endpoint = unmet.flatMap((v) => v.policy.issuers).find((i) => i.authorizationEndpoint);
+  const issuers = unmet.flatMap((v) => v.policy.issuers);
+  const endpoint = issuers.find((i) => i.authorizationEndpoint);
+  const loginUrl = issuers.find((i) => i.loginUrl)?.loginUrl;
   return {
     levels: unmet.map((v) => ({ policy: v.policy.id, level: v.level?.name ?? '' })),
     acrValues,
     ...(ages.length > 0 ? { maxAgeSeconds: Math.min(...ages) } : {}),
+    ...(loginUrl ? { loginUrl } : {}),
     ...(endpoint?.authorizationEndpoint
       ? { authorizationEndpoint: { url: endpoint.authorizationEndpoint, ...(endpoint.clientId ? { clientId: endpoint.clientId } : {}), ...(endpoint.redirectUri ? { redirectUri: endpoint.redirectUri } : {}) } }
       : {}),

@@ -83,6 +83,8 @@ export interface Requirement {
   readonly maxAgeSeconds?: number;
   /** Where a browser may be sent to step up, if a policy names one. */
   readonly authorizationEndpoint?: { readonly url: string; readonly clientId?: string; readonly redirectUri?: string };
+  /** The application's login route, preferred for browsers when a policy names one. */
+  readonly loginUrl?: string;
 }
 
 export type ChallengeReason = 'token_missing' | 'token_not_accepted' | 'insufficient_level' | 'stale_authentication' | 'risk_after_authentication';

@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-function xdsDepsDir(): string {
+/** The deps/ folder of @grpc/grpc-js-xds (Envoy, googleapis, validate and xds protos). */
+export function xdsDepsDir(): string {
   const require = createRequire(import.meta.url);
   let dir = dirname(require.resolve('@grpc/grpc-js-xds'));
   while (!existsSync(join(dir, 'deps', 'envoy-api'))) {

@@ -49,7 +49,17 @@ function wantsHtml(request: RequestAttributes): boolean {
   return /(^|,)\s*text\/html\b/i.test(accept);
 }
 
-function redirectUrl(req: Requirement, decisionId: string): string | undefined {
+/** The app's login route with the step-up parameters and where to come back to. */
+function loginRedirect(loginUrl: string, req: Requirement, request: RequestAttributes): string {
+  const url = new URL(loginUrl, 'http://same-host.invalid');
+  if (req.acrValues.length > 0) url.searchParams.set('acr_values', req.acrValues.join(' '));
+  if (req.maxAgeSeconds !== undefined) url.searchParams.set('max_age', String(req.maxAgeSeconds));
+  url.searchParams.set('return_to', request.path);
+  return url.origin === 'http://same-host.invalid' ? `${url.pathname}${url.search}` : url.toString();
+}
+
+function redirectUrl(req: Requirement, request: RequestAttributes, decisionId: string): string | undefined {
+  if (req.loginUrl) return loginRedirect(req.loginUrl, req, request);
   const ep = req.authorizationEndpoint;
   if (!ep) return undefined;
   const url = new URL(ep.url);
@@ -65,7 +75,7 @@ function redirectUrl(req: Requirement, decisionId: string): string | undefined {
 
 function challengeResponse(d: Extract<Decision, { outcome: 'challenge' }>, request: RequestAttributes, decisionId: string, opts: ResponseOptions): HttpOutcome {
   const req = d.requirement;
-  const location = opts.browserRedirect && wantsHtml(request) ? redirectUrl(req, decisionId) : undefined;
+  const location = opts.browserRedirect && wantsHtml(request) ? redirectUrl(req, request, decisionId) : undefined;
   if (location) return { kind: 'deny', status: 302, headers: [['location', location], ['cache-control', 'no-store']], body: '' };
   const detail = CHALLENGE_TEXT[d.reason] ?? 'Authentication required.';
   const challenge: BearerChallenge = { realm: opts.realm, acrValues: req.acrValues, ...(req.maxAgeSeconds !== undefined ? { maxAgeSeconds: req.maxAgeSeconds } : {}) };

@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// stepup-controller: watches StepUpPolicies, compiles them, pushes signed
+// snapshots to connected sidecars, and (as leader) writes status. Wiring only.
+import { createRequire } from 'node:module';
+import { pino, type Logger } from 'pino';
+import type { HelloMessage } from '../common/distribution/protocol.js';
+import { ConfigError, helpText, parseConfig, type ControllerConfig } from './config.js';
+import { Distributor } from './distribution/distributor.js';
+import { startDistributionServer } from './distribution/grpc-server.js';
+import type { SidecarIdentity } from './distribution/sidecar-session.js';
+import { SnapshotBuilder } from './distribution/snapshot-builder.js';
+import { startHttpServer } from './http-server.js';
+import { startInjectionWebhook } from './injection-webhook.js';
+import { LeaderElector } from './kube/leader-election.js';
+import { verifyPodIdentity } from './kube/pod-identity.js';
+import { startInformer } from './kube/resilient-informer.js';
+import { KubeRest, loadKubeConfig } from './kube/rest.js';
+import { createMetrics } from './metrics.js';
+import { PolicyStore, type PolicyObject } from './policy/policy-store.js';
+import { loadSigningKey } from './signing-key.js';
+import { ReportExchange } from './status/report-exchange.js';
+import { StatusWriter } from './status/status-writer.js';
+import { localReport } from './status/sync-report.js';
+
+function insecureIdentity(hello: HelloMessage): Promise<SidecarIdentity> {
+  if (!hello.podNamespace || !hello.podName) return Promise.reject(new Error('Hello needs pod_name and pod_namespace'));
+  return Promise.resolve({ podName: hello.podName, namespace: hello.podNamespace, labels: hello.labels ?? {} });
+}
+
+function policiesPath(config: ControllerConfig): string {
+  const ns = config.watchNamespace;
+  return ns ? `/apis/stepup.dev/v1alpha1/namespaces/${encodeURIComponent(ns)}/stepuppolicies` : '/apis/stepup.dev/v1alpha1/stepuppolicies';
+}
+
+function logVerdict(log: Logger, store: PolicyStore, id: string): void {
+  const entry = store.get(id);
+  if (!entry) return;
+  if (entry.verdict.accepted) log.info({ policy: id, generation: entry.generation, version: entry.inForce?.version }, 'policy accepted');
+  else log.warn({ policy: id, generation: entry.generation, reasons: entry.verdict.reasons, kept: entry.inForce?.generation }, 'policy rejected; the previous accepted generation stays in force');
+}
+
+async function run(config: ControllerConfig): Promise<void> {
+  const log = pino({ level: config.logLevel, base: { component: 'stepup-controller', replica: config.replicaId } });
+  if (config.insecure) log.warn('INSECURE MODE: sidecars are not authenticated (their claimed labels are trusted). For local development only; never in a cluster.');
+  const rest = new KubeRest(loadKubeConfig(config.kubeconfig));
+  const key = await loadSigningKey({ file: config.signingKeyFile, secret: config.signingKeySecret }, rest);
+  if (!key) log.warn('no signing key: snapshots are sent unsigned (only sidecars running with --insecure accept them)');
+  const metrics = createMetrics();
+  const store = new PolicyStore();
+  let publishTimer: NodeJS.Timeout | undefined;
+  let exchange: ReportExchange | undefined;
+  let writer: StatusWriter | undefined;
+  const distributor = new Distributor(new SnapshotBuilder(store, key), () => {
+    metrics.sidecars.set(distributor.size);
+    writer?.poke();
+    publishTimer ??= setTimeout(() => {
+      publishTimer = undefined;
+      void exchange?.publish();
+    }, config.statusIntervalMs);
+  });
+  const countVerdicts = () => {
+    const all = [...store.all()];
+    metrics.policies.set({ verdict: 'accepted' }, all.filter((e) => e.verdict.accepted).length);
+    metrics.policies.set({ verdict: 'rejected' }, all.filter((e) => !e.verdict.accepted).length);
+  };
+  const onPolicy = (changed: boolean, id: string) => {
+    if (changed) {
+      logVerdict(log, store, id);
+      countVerdicts();
+      distributor.policiesChanged();
+    }
+    writer?.poke();
+  };
+  const idOf = (o: PolicyObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name ?? ''}`;
+  const informer = startInformer<PolicyObject>(
+    rest,
+    policiesPath(config),
+    { upsert: (o) => onPolicy(store.upsert(o), idOf(o)), remove: (o) => onPolicy(store.remove(o), idOf(o)) },
+    { name: 'stepuppolicies', backoffMaxMs: config.watchBackoffMaxMs, log, onRestart: () => metrics.watchRestarts.inc({ informer: 'stepuppolicies' }) },
+  );
+  let synced = false;
+  const http = await startHttpServer(config.httpListen, () => synced, metrics.registry);
+  // The webhook does not wait for the policies: pod creation must not stall on them.
+  const webhook = config.webhookListen ? await startInjectionWebhook({ listen: config.webhookListen, certDir: config.webhookCertDir, injectorConfig: config.injectorConfig, key, log }) : undefined;
+  if (webhook) log.info({ listen: config.webhookListen, port: webhook.port }, 'injection webhook serving');
+  log.info({ path: policiesPath(config) }, 'listing StepUpPolicies');
+  await informer.synced;
+  synced = true;
+  log.info({ policies: [...store.all()].length }, 'StepUpPolicies listed');
+
+  exchange = new ReportExchange(rest, () => localReport(store, distributor.list()), {
+    namespace: config.namespace,
+    replicaId: config.replicaId,
+    intervalMs: config.reportIntervalSeconds * 1000,
+    staleMs: config.reportStaleSeconds * 1000,
+    backoffMaxMs: config.watchBackoffMaxMs,
+    log,
+    onRemoteChange: () => writer?.poke(),
+  });
+  const statusWriter = new StatusWriter({ rest, store, reports: () => exchange?.reports() ?? [], log, intervalMs: config.statusIntervalMs, refreshMs: config.reportIntervalSeconds * 1000, replicaId: config.replicaId });
+  writer = statusWriter;
+  exchange.start();
+  const lead = (leading: boolean) => {
+    metrics.leader.set(leading ? 1 : 0);
+    statusWriter.setActive(leading);
+  };
+  const elector = config.leaderElection
+    ? new LeaderElector(rest, { namespace: config.namespace, name: config.leaseName, identity: config.replicaId, leaseDurationMs: config.leaseDurationSeconds * 1000, retryPeriodMs: config.retryPeriodMs, log, onChange: lead })
+    : undefined;
+  if (elector) elector.start();
+  else lead(true);
+
+  const authenticate = config.insecure ? insecureIdentity : (hello: HelloMessage) => verifyPodIdentity(rest, hello, config.tokenAudience);
+  const { server, port } = await startDistributionServer(config.listen, { distributor, authenticate, log, helloTimeoutMs: 10_000, onEvent: (event) => metrics.streamEvents.inc({ event }) });
+  log.info({ listen: config.listen, port, http: config.httpListen, key_id: key?.keyId }, 'stepup-controller serving sidecars');
+
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'stopping');
+    setTimeout(() => process.exit(0), 3000).unref();
+    statusWriter.setActive(false);
+    await elector?.stop();
+    await exchange?.stop();
+    await informer.stop();
+    http.close();
+    await webhook?.close();
+    server.forceShutdown();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+function version(): string {
+  const require = createRequire(import.meta.url);
+  for (const p of ['../package.json', '../../package.json']) {
+    try {
+      return (require(p) as { version: string }).version;
+    } catch {
+      // try the next location (source vs dist)
+    }
+  }
+  return 'unknown';
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`stepup-controller: ${err.message}\nRun stepup-controller --help for every flag.\n`);
+    process.exit(2);
+  }
+  if ('help' in parsed) return void process.stdout.write(`${helpText()}\n`);
+  if ('version' in parsed) return void process.stdout.write(`${version()}\n`);
+  try {
+    await run(parsed.config);
+  } catch (err) {
+    process.stderr.write(`stepup-controller: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+await main();
