@@ -12,6 +12,8 @@
 //   node dist/bench/w3-signals.js [--rounds 5] [--requests 4000] [--redis-core 0|1|any]
 import * as grpc from '@grpc/grpc-js';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedis } from '../harness/redis.js';
 import { tempDir, writeTemp } from '../harness/processes.js';
@@ -140,6 +142,9 @@ async function main(): Promise<void> {
   const m = (id: 'memory' | 'redis', k: 'p50' | 'p99') => median(rows.map((r) => r[id][k]));
   const summary = { workload: 'W3', rounds, requestsPerRound: requests, subjects: SUBJECTS, p50_us: { memory: m('memory', 'p50'), redis: m('redis', 'p50') }, p99_us: { memory: m('memory', 'p99'), redis: m('redis', 'p99') }, redisAddsP50_us: median(rows.map((r) => r.redis.p50 - r.memory.p50)), bareRedisGetP50_us: median(rows.map((r) => r.floor)), redisCore: values['redis-core'], refused: { memory: rows.reduce((n, r) => n + r.memory.refused, 0), redis: rows.reduce((n, r) => n + r.redis.refused, 0) } };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  // Kept for docs/benchmarks.md (bench/w3-report.ts renders it on every bench run).
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(join('bench', 'results', 'w3-signals.json'), `${JSON.stringify({ ...summary, date: new Date().toISOString(), rows }, null, 2)}\n`);
   await sidecars.memory.stop();
   await sidecars.redis.stop();
   await issuer.close();
