@@ -2,7 +2,7 @@
 // defaults. Parsed and checked once at start, then frozen. No other module of
 // the controller reads process.env.
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
+import { ConfigError, flagHelpRows, readFlags, type FlagSpec as GenericFlagSpec } from '../common/flags.js';
 
 export interface ControllerConfig {
   readonly listen: string;
@@ -29,15 +29,7 @@ export interface ControllerConfig {
   readonly logLevel: string;
 }
 
-interface FlagSpec {
-  key: keyof ControllerConfig;
-  env: string;
-  kind: 'string' | 'int' | 'bool' | 'address';
-  default?: string;
-  help: string;
-  min?: number;
-  max?: number;
-}
+type FlagSpec = GenericFlagSpec<keyof ControllerConfig & string>;
 
 export const FLAGS: Record<string, FlagSpec> = {
   'distribution-listen': { key: 'listen', env: 'STEPUP_DISTRIBUTION_LISTEN', kind: 'address', default: '0.0.0.0:9090', help: 'host:port of the policy distribution gRPC server (sidecars connect here).' },
@@ -63,15 +55,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   'log-level': { key: 'logLevel', env: 'STEPUP_LOG_LEVEL', kind: 'string', default: 'info', help: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },
 };
 
-const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-
-export class ConfigError extends Error {}
+export { ConfigError };
 
 export function helpText(): string {
-  const rows = Object.entries(FLAGS).map(([flag, spec]) => {
-    const def = spec.default !== undefined ? ` (default ${spec.default})` : '';
-    return `  --${flag} <value>\n      ${spec.help}${def}\n      env: ${spec.env}`;
-  });
+  const rows = flagHelpRows(FLAGS);
   return [
     'stepup-controller: watches StepUpPolicy resources, compiles them and pushes signed snapshots to the stepup sidecars.',
     '',
@@ -87,26 +74,7 @@ export function helpText(): string {
   ].join('\n');
 }
 
-function convert(flag: string, spec: FlagSpec, raw: string): string | number | boolean {
-  if (spec.kind === 'int') {
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < (spec.min ?? 0) || n > (spec.max ?? Number.MAX_SAFE_INTEGER)) {
-      throw new ConfigError(`--${flag} (${spec.env}) must be a whole number from ${spec.min ?? 0} to ${spec.max}, got "${raw}"`);
-    }
-    return n;
-  }
-  if (spec.kind === 'bool') {
-    if (raw !== 'true' && raw !== 'false') throw new ConfigError(`--${flag} (${spec.env}) must be true or false, got "${raw}"`);
-    return raw === 'true';
-  }
-  if (spec.kind === 'address' && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(raw)) {
-    throw new ConfigError(`--${flag} (${spec.env}) must be host:port, got "${raw}"`);
-  }
-  return raw;
-}
-
 function checkConfig(config: Record<string, unknown>): void {
-  if (!LOG_LEVELS.has(config.logLevel as string)) throw new ConfigError(`--log-level must be one of ${[...LOG_LEVELS].join(', ')}`);
   const listens = [config.listen, config.httpListen, config.webhookListen].filter(Boolean);
   if (new Set(listens).size !== listens.length) throw new ConfigError('--distribution-listen, --http-listen and --webhook-listen must differ');
   if (config.signingKeyFile && config.signingKeySecret) throw new ConfigError('--signing-key-file and --signing-key-secret are mutually exclusive');
@@ -128,22 +96,9 @@ export type ParsedArgs = { help: true } | { version: true } | { config: Controll
 
 /** Parses argv and env into a frozen config. Throws ConfigError with a message that says what to fix. */
 export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArgs {
-  const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }]));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: { ...options, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } }, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new ConfigError((err as Error).message);
-  }
-  if (values.help) return { help: true };
-  if (values.version) return { version: true };
-  const config: Record<string, unknown> = {};
-  for (const [flag, spec] of Object.entries(FLAGS)) {
-    const raw = (values[flag] as string | undefined) ?? env[spec.env] ?? spec.default;
-    if (raw !== undefined && raw !== '') config[spec.key] = convert(flag, spec, raw);
-  }
-  if (env.STEPUP_INSECURE !== undefined && env.STEPUP_INSECURE !== 'true' && env.STEPUP_INSECURE !== 'false') throw new ConfigError('STEPUP_INSECURE must be true or false');
-  config.insecure = values.insecure === true || env.STEPUP_INSECURE === 'true';
+  const read = readFlags(FLAGS, argv, env);
+  if ('help' in read || 'version' in read) return read;
+  const config = read.values;
   config.replicaId ??= hostname();
   checkConfig(config);
   return { config: Object.freeze(config) as unknown as ControllerConfig };

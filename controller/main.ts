@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // stepup-controller: watches StepUpPolicies, compiles them, pushes signed
 // snapshots to connected sidecars, and (as leader) writes status. Wiring only.
-import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
+import { runCli } from '../common/cli.js';
 import type { HelloMessage } from '../common/distribution/protocol.js';
-import { ConfigError, helpText, parseConfig, type ControllerConfig } from './config.js';
+import { helpText, parseConfig, type ControllerConfig } from './config.js';
 import { Distributor } from './distribution/distributor.js';
 import { startDistributionServer } from './distribution/grpc-server.js';
 import type { SidecarIdentity } from './distribution/sidecar-session.js';
@@ -130,35 +130,4 @@ async function run(config: ControllerConfig): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-function version(): string {
-  const require = createRequire(import.meta.url);
-  for (const p of ['../package.json', '../../package.json']) {
-    try {
-      return (require(p) as { version: string }).version;
-    } catch {
-      // try the next location (source vs dist)
-    }
-  }
-  return 'unknown';
-}
-
-async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseConfig(process.argv.slice(2), process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`stepup-controller: ${err.message}\nRun stepup-controller --help for every flag.\n`);
-    process.exit(2);
-  }
-  if ('help' in parsed) return void process.stdout.write(`${helpText()}\n`);
-  if ('version' in parsed) return void process.stdout.write(`${version()}\n`);
-  try {
-    await run(parsed.config);
-  } catch (err) {
-    process.stderr.write(`stepup-controller: cannot start: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
-}
-
-await main();
+await runCli({ name: 'stepup-controller', parse: () => parseConfig(process.argv.slice(2), process.env), help: helpText, run });

@@ -1,7 +1,7 @@
 // The sidecar's configuration: flags, then STEPUP_* environment variables,
 // then defaults. Parsed and checked once at start, then frozen. No other
 // module reads process.env.
-import { parseArgs } from 'node:util';
+import { ConfigError, flagHelpRows, readFlags, type FlagSpec as GenericFlagSpec } from '../common/flags.js';
 import { parseRiskWeights } from './signals/risk-score.js';
 
 export interface SidecarConfig {
@@ -54,15 +54,7 @@ export interface SidecarConfig {
   readonly travelMinKm: number;
 }
 
-interface FlagSpec {
-  key: keyof SidecarConfig;
-  env: string;
-  kind: 'string' | 'int' | 'bool' | 'address' | 'addresses';
-  default?: string;
-  help: string;
-  min?: number;
-  max?: number;
-}
+type FlagSpec = GenericFlagSpec<keyof SidecarConfig & string>;
 
 export const FLAGS: Record<string, FlagSpec> = {
   policies: { key: 'policies', env: 'STEPUP_POLICIES', kind: 'string', help: 'StepUpPolicy YAML file or folder (standalone mode). Exactly one of --policies and --controller.' },
@@ -111,15 +103,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   'travel-min-km': { key: 'travelMinKm', env: 'STEPUP_TRAVEL_MIN_KM', kind: 'int', default: '300', min: 0, max: 20_000, help: 'Moves shorter than this never count as impossible travel (geo databases are imprecise).' },
 };
 
-const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-
-export class ConfigError extends Error {}
+export { ConfigError };
 
 export function helpText(): string {
-  const rows = Object.entries(FLAGS).map(([flag, spec]) => {
-    const def = spec.default !== undefined ? ` (default ${spec.default})` : '';
-    return `  --${flag} <value>\n      ${spec.help}${def}\n      env: ${spec.env}`;
-  });
+  const rows = flagHelpRows(FLAGS);
   return [
     'stepup-sidecar: the step-up authentication decision service for Envoy ext_authz.',
     '',
@@ -137,30 +124,6 @@ export function helpText(): string {
     'Example:',
     '  stepup-sidecar --policies deploy/examples/payments.yaml --listen 127.0.0.1:9191',
   ].join('\n');
-}
-
-function convert(flag: string, spec: FlagSpec, raw: string): string | number | boolean {
-  if (spec.kind === 'int') {
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < (spec.min ?? 0) || n > (spec.max ?? Number.MAX_SAFE_INTEGER)) {
-      throw new ConfigError(`--${flag} (${spec.env}) must be a whole number from ${spec.min ?? 0} to ${spec.max}, got "${raw}"`);
-    }
-    return n;
-  }
-  if (spec.kind === 'bool') {
-    if (raw !== 'true' && raw !== 'false') throw new ConfigError(`--${flag} (${spec.env}) must be true or false, got "${raw}"`);
-    return raw === 'true';
-  }
-  const address = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
-  if (spec.kind === 'address' && !address.test(raw)) {
-    throw new ConfigError(`--${flag} (${spec.env}) must be host:port, got "${raw}"`);
-  }
-  if (spec.kind === 'addresses') {
-    const list = raw.split(',').map((a) => a.trim()).filter(Boolean);
-    if (list.length === 0 || !list.every((a) => address.test(a))) throw new ConfigError(`--${flag} (${spec.env}) must be host:port[,host:port...], got "${raw}"`);
-    return list as unknown as string;
-  }
-  return raw;
 }
 
 function checkMode(config: Record<string, unknown>): void {
@@ -198,24 +161,10 @@ export type ParsedArgs = { help: true } | { version: true } | { config: SidecarC
 
 /** Parses argv and env into a frozen config. Throws ConfigError with a message that says what to fix. */
 export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArgs {
-  const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }]));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: { ...options, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } }, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new ConfigError((err as Error).message);
-  }
-  if (values.help) return { help: true };
-  if (values.version) return { version: true };
-  const config: Record<string, unknown> = {};
-  for (const [flag, spec] of Object.entries(FLAGS)) {
-    const raw = (values[flag] as string | undefined) ?? env[spec.env] ?? spec.default;
-    if (raw !== undefined) config[spec.key] = convert(flag, spec, raw);
-  }
-  if (env.STEPUP_INSECURE !== undefined && env.STEPUP_INSECURE !== 'true' && env.STEPUP_INSECURE !== 'false') throw new ConfigError('STEPUP_INSECURE must be true or false');
-  config.insecure = values.insecure === true || env.STEPUP_INSECURE === 'true';
+  const read = readFlags(FLAGS, argv, env);
+  if ('help' in read || 'version' in read) return read;
+  const config = read.values;
   checkMode(config);
-  if (!LOG_LEVELS.has(config.logLevel as string)) throw new ConfigError(`--log-level must be one of ${[...LOG_LEVELS].join(', ')}`);
   if (config.listen === config.httpListen) throw new ConfigError('--listen and --http-listen must differ');
   checkSignalOptions(config);
   return { config: Object.freeze(config) as unknown as SidecarConfig };

@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 // stepup-sidecar: wires configuration, logging, policies, identity, signals
 // and the two servers. All I/O is set up here; the decision stays pure.
-import { createRequire } from 'node:module';
 import { pino } from 'pino';
+import { packageVersion, runCli } from '../common/cli.js';
 import { parseLabels } from '../common/label-selector.js';
 import { createCheckHandler, type PolicyRuntime } from './check-service.js';
-import { ConfigError, helpText, parseConfig, type SidecarConfig } from './config.js';
+import { helpText, parseConfig, type SidecarConfig } from './config.js';
 import { JwksRegistry } from './identity/jwks-registry.js';
 import { createMetrics } from './metrics.js';
 import type { PolicySet } from '../common/policy/policy-set.js';
 import { startControllerMode } from './policy/controller-mode.js';
-import { loadPolicySet, policyFolder, PolicyLoadFailure, watchPolicies, type Workload } from './policy/file-policy-source.js';
+import { loadPolicySet, policyFolder, watchPolicies, type Workload } from './policy/file-policy-source.js';
 import { buildRuntime } from './runtime.js';
 import { startGrpcServer } from './server/grpc-server.js';
 import { startHttpServer } from './server/http-server.js';
@@ -56,7 +56,7 @@ async function run(config: SidecarConfig): Promise<void> {
     apply(loadPolicySet(config.policies, workload), 'loaded');
     watchPolicies(config.policies, workload, log, (set) => apply(set, 'reloaded'), rejected);
   } else {
-    startControllerMode(config, version(), log, { onSet: (set, from) => apply(set, from === 'disk' ? 'loaded from the state directory' : 'received from the controller'), onReject: rejected });
+    startControllerMode(config, packageVersion(), log, { onSet: (set, from) => apply(set, from === 'disk' ? 'loaded from the state directory' : 'received from the controller'), onReject: rejected });
   }
 
   const check = createCheckHandler({
@@ -82,36 +82,4 @@ async function run(config: SidecarConfig): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-function version(): string {
-  const require = createRequire(import.meta.url);
-  for (const p of ['../package.json', '../../package.json']) {
-    try {
-      return (require(p) as { version: string }).version;
-    } catch {
-      // try the next location (source vs dist)
-    }
-  }
-  return 'unknown';
-}
-
-async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseConfig(process.argv.slice(2), process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`stepup-sidecar: ${err.message}\nRun stepup-sidecar --help for every flag.\n`);
-    process.exit(2);
-  }
-  if ('help' in parsed) return void process.stdout.write(`${helpText()}\n`);
-  if ('version' in parsed) return void process.stdout.write(`${version()}\n`);
-  try {
-    await run(parsed.config);
-  } catch (err) {
-    const message = err instanceof PolicyLoadFailure ? err.message : (err as Error).message;
-    process.stderr.write(`stepup-sidecar: cannot start: ${message}\n`);
-    process.exit(1);
-  }
-}
-
-await main();
+await runCli({ name: 'stepup-sidecar', parse: () => parseConfig(process.argv.slice(2), process.env), help: helpText, run });
