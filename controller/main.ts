@@ -16,6 +16,7 @@ import { verifyPodIdentity } from './kube/pod-identity.js';
 import { startInformer } from './kube/resilient-informer.js';
 import { KubeRest, loadKubeConfig } from './kube/rest.js';
 import { createMetrics } from './metrics.js';
+import { ConfigMapStore, type ConfigMapObject } from './policy/configmap-refs.js';
 import { PolicyStore, type PolicyObject } from './policy/policy-store.js';
 import { loadSigningKey } from './signing-key.js';
 import { ReportExchange } from './status/report-exchange.js';
@@ -32,6 +33,11 @@ function policiesPath(config: ControllerConfig): string {
   return ns ? `/apis/stepup.dev/v1alpha1/namespaces/${encodeURIComponent(ns)}/stepuppolicies` : '/apis/stepup.dev/v1alpha1/stepuppolicies';
 }
 
+function configMapsPath(config: ControllerConfig): string {
+  const ns = config.watchNamespace;
+  return ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps` : '/api/v1/configmaps';
+}
+
 function logVerdict(log: Logger, store: PolicyStore, id: string): void {
   const entry = store.get(id);
   if (!entry) return;
@@ -46,7 +52,8 @@ async function run(config: ControllerConfig): Promise<void> {
   const key = await loadSigningKey({ file: config.signingKeyFile, secret: config.signingKeySecret }, rest);
   if (!key) log.warn('no signing key: snapshots are sent unsigned (only sidecars running with --insecure accept them)');
   const metrics = createMetrics();
-  const store = new PolicyStore();
+  const configMaps = new ConfigMapStore();
+  const store = new PolicyStore(configMaps.lookup);
   let publishTimer: NodeJS.Timeout | undefined;
   let exchange: ReportExchange | undefined;
   let writer: StatusWriter | undefined;
@@ -71,6 +78,32 @@ async function run(config: ControllerConfig): Promise<void> {
     }
     writer?.poke();
   };
+  let synced = false;
+  const http = await startHttpServer(config.httpListen, () => synced, metrics.registry);
+  // The webhook does not wait for the policies: pod creation must not stall on them.
+  const webhook = config.webhookListen ? await startInjectionWebhook({ listen: config.webhookListen, certDir: config.webhookCertDir, injectorConfig: config.injectorConfig, key, log }) : undefined;
+  if (webhook) log.info({ listen: config.webhookListen, port: webhook.port }, 'injection webhook serving');
+  // A ConfigMap that policies reference (IP lists) changed: re-evaluate them.
+  const onConfigMap = (id: string | undefined) => {
+    if (id === undefined) return;
+    const changed = store.configMapChanged(id);
+    if (changed.length === 0) return;
+    log.info({ configmap: id, policies: changed }, 'referenced ConfigMap changed');
+    for (const policy of changed) logVerdict(log, store, policy);
+    countVerdicts();
+    distributor.policiesChanged();
+    writer?.poke();
+  };
+  const cmInformer = startInformer<ConfigMapObject>(
+    rest,
+    configMapsPath(config),
+    { upsert: (o) => onConfigMap(configMaps.upsert(o)), remove: (o) => onConfigMap(configMaps.remove(o)) },
+    { name: 'configmaps', backoffMaxMs: config.watchBackoffMaxMs, log, onRestart: () => metrics.watchRestarts.inc({ informer: 'configmaps' }) },
+  );
+  // ConfigMaps are listed first, so policies that reference them are not
+  // rejected for a moment at start.
+  log.info({ path: configMapsPath(config) }, 'listing ConfigMaps');
+  await cmInformer.synced;
   const idOf = (o: PolicyObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name ?? ''}`;
   const informer = startInformer<PolicyObject>(
     rest,
@@ -78,11 +111,6 @@ async function run(config: ControllerConfig): Promise<void> {
     { upsert: (o) => onPolicy(store.upsert(o), idOf(o)), remove: (o) => onPolicy(store.remove(o), idOf(o)) },
     { name: 'stepuppolicies', backoffMaxMs: config.watchBackoffMaxMs, log, onRestart: () => metrics.watchRestarts.inc({ informer: 'stepuppolicies' }) },
   );
-  let synced = false;
-  const http = await startHttpServer(config.httpListen, () => synced, metrics.registry);
-  // The webhook does not wait for the policies: pod creation must not stall on them.
-  const webhook = config.webhookListen ? await startInjectionWebhook({ listen: config.webhookListen, certDir: config.webhookCertDir, injectorConfig: config.injectorConfig, key, log }) : undefined;
-  if (webhook) log.info({ listen: config.webhookListen, port: webhook.port }, 'injection webhook serving');
   log.info({ path: policiesPath(config) }, 'listing StepUpPolicies');
   await informer.synced;
   synced = true;
@@ -121,6 +149,7 @@ async function run(config: ControllerConfig): Promise<void> {
     await elector?.stop();
     await exchange?.stop();
     await informer.stop();
+    await cmInformer.stop();
     http.close();
     await webhook?.close();
     server.forceShutdown();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { policyObject } from '../testing/fixtures.js';
+import { ConfigMapStore } from './configmap-refs.js';
 import { PolicyStore } from './policy-store.js';
 
 describe('PolicyStore', () => {
@@ -40,13 +41,88 @@ describe('PolicyStore', () => {
     expect(store.get('shop/p')?.object.status).toEqual({ observedGeneration: 1 });
   });
 
-  it('an IP list by configMapRef is not accepted yet, with a reason (the seam for referenced objects)', () => {
-    const store = new PolicyStore();
-    const object = policyObject('p');
-    (object.spec as Record<string, unknown>).ipLists = [{ name: 'partners', configMapRef: { name: 'ip-lists', key: 'partners' } }];
-    store.upsert(object);
-    const e = store.get('shop/p');
-    expect(e?.verdict.accepted === false && e.verdict.reasons).toEqual([expect.stringMatching(/^spec\.ipLists\[0\]\.configMapRef: .*not resolved by this controller version yet/)]);
+  describe('IP lists by configMapRef', () => {
+    const withList = (generation = 1) => {
+      const object = policyObject('p', { generation, when: 'signals.ip.flagged' });
+      (object.spec as Record<string, unknown>).ipLists = [{ name: 'partners', flagged: true, configMapRef: { name: 'ip-lists', key: 'partners' } }];
+      return object;
+    };
+    const cm = (data: Record<string, string>, namespace = 'shop') => ({ metadata: { name: 'ip-lists', namespace }, data });
+    const reasons = (store: PolicyStore) => {
+      const v = store.get('shop/p')?.verdict;
+      return v && !v.accepted ? v.reasons : [];
+    };
+
+    it('are resolved from the ConfigMap in the policy\'s namespace into cidrs in the document', () => {
+      const configMaps = new ConfigMapStore();
+      configMaps.upsert(cm({ partners: '# partners\n198.51.100.0/24\n\n  2001:db8::1  # one host\n' }));
+      const store = new PolicyStore(configMaps.lookup);
+      store.upsert(withList());
+      expect(store.get('shop/p')?.verdict).toEqual({ accepted: true });
+      const doc = JSON.parse(store.get('shop/p')?.inForce?.document ?? '{}');
+      expect(doc.spec.ipLists).toEqual([{ name: 'partners', flagged: true, cidrs: ['198.51.100.0/24', '2001:db8::1'] }]);
+      expect(store.referencedConfigMaps()).toEqual(['shop/ip-lists']);
+    });
+
+    it('a ConfigMap of another namespace does not count', () => {
+      const configMaps = new ConfigMapStore();
+      configMaps.upsert(cm({ partners: '198.51.100.7' }, 'other'));
+      const store = new PolicyStore(configMaps.lookup);
+      store.upsert(withList());
+      expect(reasons(store)).toEqual(['spec.ipLists[0].configMapRef: ConfigMap shop/ip-lists not found']);
+    });
+
+    it('a missing key or a bad line is not accepted, with the reason', () => {
+      const configMaps = new ConfigMapStore();
+      configMaps.upsert(cm({ other: '198.51.100.7' }));
+      const store = new PolicyStore(configMaps.lookup);
+      store.upsert(withList());
+      expect(reasons(store)).toEqual(['spec.ipLists[0].configMapRef: ConfigMap shop/ip-lists has no key "partners"']);
+      store.configMapChanged(configMaps.upsert(cm({ partners: '198.51.100.7\n10.0.0.300\n' })) ?? '');
+      expect(reasons(store)).toEqual(['spec.ipLists[0].configMapRef: ConfigMap shop/ip-lists key partners:2: "10.0.0.300" is not an IPv4 or IPv6 address or CIDR block']);
+    });
+
+    it('more entries than a sidecar accepts in one list are not accepted', () => {
+      const configMaps = new ConfigMapStore();
+      const lines = Array.from({ length: 1001 }, (_, i) => `10.0.${Math.floor(i / 256)}.${i % 256}`).join('\n');
+      configMaps.upsert(cm({ partners: lines }));
+      const store = new PolicyStore(configMaps.lookup);
+      store.upsert(withList());
+      expect(reasons(store)).toEqual([expect.stringMatching(/^spec\.ipLists\[0\]\.configMapRef: .*1000.*\(after reading the ConfigMap\)$/)]);
+    });
+
+    it('a ConfigMap change re-evaluates the policy; a broken ConfigMap keeps the last accepted document in force', () => {
+      const configMaps = new ConfigMapStore();
+      const store = new PolicyStore(configMaps.lookup);
+      store.upsert(withList());
+      expect(reasons(store)).toEqual(['spec.ipLists[0].configMapRef: ConfigMap shop/ip-lists not found']);
+
+      expect(store.configMapChanged(configMaps.upsert(cm({ partners: '198.51.100.7' })) ?? '')).toEqual(['shop/p']);
+      const first = store.get('shop/p')?.inForce;
+      expect(store.get('shop/p')?.verdict).toEqual({ accepted: true });
+
+      expect(configMaps.upsert(cm({ partners: '198.51.100.7' }))).toBeUndefined(); // same data: nothing to do
+      const revision = store.revision;
+      expect(store.configMapChanged('shop/unrelated')).toEqual([]);
+      expect(store.revision).toBe(revision);
+
+      expect(store.configMapChanged(configMaps.upsert(cm({ partners: '198.51.100.7\n198.51.100.8' })) ?? '')).toEqual(['shop/p']);
+      const second = store.get('shop/p')?.inForce;
+      expect(second?.version).not.toBe(first?.version);
+      expect(store.revision).toBeGreaterThan(revision);
+
+      expect(store.configMapChanged(configMaps.remove(cm({})) ?? '')).toEqual(['shop/p']);
+      expect(reasons(store)).toEqual(['spec.ipLists[0].configMapRef: ConfigMap shop/ip-lists not found']);
+      expect(store.get('shop/p')?.inForce).toBe(second);
+    });
+
+    it('a policy that no longer references a ConfigMap leaves the index', () => {
+      const store = new PolicyStore(new ConfigMapStore().lookup);
+      store.upsert(withList());
+      store.upsert(policyObject('p', { generation: 2 }));
+      expect(store.referencedConfigMaps()).toEqual([]);
+      expect(store.configMapChanged('shop/ip-lists')).toEqual([]);
+    });
   });
 
   it('remove forgets the policy', () => {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseCidr, parseIp, type IpRange } from '../../common/net/ip-address.js';
+import { parseIpListText } from '../../common/net/ip-list-text.js';
 import type { CompiledLevel, MatchableRequest } from '../../common/policy/compile.js';
 import type { PolicySet } from '../../common/policy/policy-set.js';
 import type { IpListSpec } from '../../common/policy/types.js';
@@ -31,15 +32,7 @@ const MAX_DEVICE_ID = 512;
 
 /** Blocks of a list file: one address or CIDR block per line, `#` starts a comment. */
 export function parseListFile(text: string, file: string): IpRange[] {
-  const ranges: IpRange[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/#.*/, '').trim();
-    if (line === '') return;
-    const range = parseCidr(line);
-    if (!range) throw new Error(`${file}:${i + 1}: "${line.slice(0, 60)}" is not an IPv4 or IPv6 address or CIDR block`);
-    ranges.push(range);
-  });
-  return ranges;
+  return parseIpListText(text, file).map((line) => line.range);
 }
 
 function listRanges(list: IpListSpec, policy: string, baseDir: string, read: (path: string) => string): IpRange[] {
