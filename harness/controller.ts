@@ -56,6 +56,8 @@ export interface ControllerSidecarOptions {
   /** Wait for /readyz (a snapshot in force); otherwise only for the HTTP server. */
   waitReady?: boolean;
   ports?: { grpc: number; http: number };
+  /** More sidecar flags, e.g. ['--trusted-hops', '1']. */
+  extraArgs?: string[];
 }
 
 export interface ControllerSidecarHandle extends Running {
@@ -69,7 +71,7 @@ export async function startControllerSidecar(o: ControllerSidecarOptions): Promi
   const httpPort = o.ports?.http ?? (await freePort());
   const labels = Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(',');
   const trust = o.trust === 'insecure' ? ['--insecure'] : ['--controller-public-key', o.trust];
-  const args = [sidecarEntry(), '--controller', o.controller, '--pod-name', o.podName, '--pod-namespace', o.namespace, '--pod-labels', labels, '--state-dir', o.stateDir, '--reconnect-max-ms', '500', ...trust, ...(o.tokenFile ? ['--identity-token-file', o.tokenFile] : []), '--listen', `127.0.0.1:${grpcPort}`, '--http-listen', `127.0.0.1:${httpPort}`];
+  const args = [sidecarEntry(), '--controller', o.controller, '--pod-name', o.podName, '--pod-namespace', o.namespace, '--pod-labels', labels, '--state-dir', o.stateDir, '--reconnect-max-ms', '500', ...trust, ...(o.tokenFile ? ['--identity-token-file', o.tokenFile] : []), '--listen', `127.0.0.1:${grpcPort}`, '--http-listen', `127.0.0.1:${httpPort}`, ...(o.extraArgs ?? [])];
   const proc = startProcess(`sidecar ${o.podName}`, process.execPath, args);
   const url = `http://127.0.0.1:${httpPort}/${o.waitReady === false ? 'healthz' : 'readyz'}`;
   await waitFor(`sidecar ${o.podName} to be ${o.waitReady === false ? 'up' : 'ready'}`, () => httpOk(url), 20_000, proc);
