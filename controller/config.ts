@@ -36,7 +36,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'http-listen': { key: 'httpListen', env: 'STEPUP_HTTP_LISTEN', kind: 'address', default: '0.0.0.0:9091', help: 'host:port serving /healthz, /readyz and /metrics.' },
   kubeconfig: { key: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', help: 'kubeconfig file. Default: the in-cluster service account when running in a pod, else ~/.kube/config.' },
   namespace: { key: 'namespace', env: 'STEPUP_NAMESPACE', kind: 'string', default: 'stepup-system', help: "The controller's own namespace: its Lease and sync reports live here." },
-  'watch-namespace': { key: 'watchNamespace', env: 'STEPUP_WATCH_NAMESPACE', kind: 'string', help: 'Watch StepUpPolicies of this namespace only (default: every namespace).' },
+  'watch-namespace': { key: 'watchNamespace', env: 'STEPUP_WATCH_NAMESPACE', kind: 'string', help: 'Watch StepUpPolicies and ConfigMaps of this namespace only (default: every namespace).' },
   'replica-id': { key: 'replicaId', env: 'STEPUP_REPLICA_ID', kind: 'string', help: 'This replica\'s name in the Lease and its sync report (default: the host name, i.e. the pod name).' },
   'leader-elect': { key: 'leaderElection', env: 'STEPUP_LEADER_ELECT', kind: 'bool', default: 'true', help: 'Elect one replica (coordination.k8s.io Lease) to write status; false makes this replica always write it.' },
   'lease-name': { key: 'leaseName', env: 'STEPUP_LEASE_NAME', kind: 'string', default: 'stepup-controller', help: 'Name of the leader election Lease.' },

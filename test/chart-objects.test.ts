@@ -19,10 +19,11 @@ const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 describe('RBAC of stepup-controller', () => {
   const objects = render();
 
-  it('cluster-wide: read policies, write only their status, events, TokenReviews, read single pods', () => {
+  it('cluster-wide: read policies, write only their status, read ConfigMaps (IP lists), events, TokenReviews, read single pods', () => {
     expect(rules(find(objects, 'ClusterRole', 'stepup-controller'))).toEqual([
       'stepup.dev stepuppolicies: get,list,watch',
       'stepup.dev stepuppolicies/status: update,patch',
+      'core configmaps: get,list,watch',
       'core events: create,patch',
       'authentication.k8s.io tokenreviews: create',
       'core pods: get',
