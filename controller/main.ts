@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// stepup-controller: watches StepUpPolicies, compiles them, pushes signed
+// stepup-controller: watches StepUpPolicies (and the ConfigMaps holding their
+// IP lists), compiles them, pushes signed
 // snapshots to connected sidecars, and (as leader) writes status. Wiring only.
 import { pino, type Logger } from 'pino';
 import { runCli } from '../common/cli.js';

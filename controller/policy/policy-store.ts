@@ -2,6 +2,9 @@
 // its verdict (accepted and compiled, or rejected with reasons), and the
 // generation sidecars get. A rejected generation never replaces an accepted
 // one: the last accepted generation of the same object stays in force.
+// IP lists a policy takes from ConfigMaps are read when it is evaluated, and
+// a ConfigMap change re-evaluates the policies that reference it
+// (configMapChanged); a verdict can thus change without a new generation.
 // Informer events write here; snapshot building and status only read.
 import { policyDocument } from '../../common/distribution/policy-document.js';
 import { compilePolicy, type CompiledPolicy } from '../../common/policy/compile.js';
