@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { PolicySet } from '../common/policy/policy-set.js';
 import { decide } from './decision/decide.js';
 import type { Decision, IdentityResult, RequestAttributes } from './decision/types.js';
-import { toCheckResponse } from './envoy/check-response.js';
+import { toCheckResponse, type CheckResponseMessage } from './envoy/check-response.js';
 import { toRequestAttributes, type CheckRequestMessage } from './envoy/check-request.js';
 import { identify } from './identity/identify.js';
 import type { TokenVerifier } from './identity/token-verifier.js';
@@ -87,7 +87,7 @@ function withDeadline(work: Promise<void>, ms: number): Promise<'done' | 'late'>
 
 const FALLBACK_REQUEST: RequestAttributes = Object.freeze({ id: '', method: '', path: '', host: '', scheme: '', headers: {}, query: {}, body: null, bodyState: 'none', sourceAddress: '', route: {} });
 
-export function createCheckHandler(deps: CheckDeps): (msg: CheckRequestMessage) => Promise<Record<string, unknown>> {
+export function createCheckHandler(deps: CheckDeps): (msg: CheckRequestMessage) => Promise<CheckResponseMessage> {
   return async (msg) => {
     const started = performance.now();
     const decisionId = randomUUID();
