@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // stepup-sidecar: wires configuration, logging, policies, identity, signals
 // and the two servers. All I/O is set up here; the decision stays pure.
+// First import, evaluated before the others: it may restart the process with V8 flags.
+import './restart-with-heap-flags.js';
 import { pino } from 'pino';
 import { packageVersion, runCli } from '../common/cli.js';
 import { parseLabels } from '../common/label-selector.js';
