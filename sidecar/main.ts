@@ -11,7 +11,6 @@ import { helpText, parseConfig, type SidecarConfig } from './config.js';
 import { JwksRegistry } from './identity/jwks-registry.js';
 import { createMetrics } from './metrics.js';
 import type { PolicySet } from '../common/policy/policy-set.js';
-import { startControllerMode } from './policy/controller-mode.js';
 import { loadPolicySet, policyFolder, watchPolicies, type Workload } from './policy/file-policy-source.js';
 import { buildRuntime } from './runtime.js';
 import { startGrpcServer } from './server/grpc-server.js';
@@ -45,7 +44,7 @@ async function run(config: SidecarConfig): Promise<void> {
   const workload = workloadOf(config);
   // Relative IP list files: from the policy folder (standalone), else the working directory.
   const listBase = config.policies ? policyFolder(config.policies) : process.cwd();
-  const signals = createSignalService(config, log, metrics.registry);
+  const signals = await createSignalService(config, log, metrics.registry);
 
   let runtime: PolicyRuntime | undefined;
   const apply = (set: PolicySet, how: string) => {
@@ -58,6 +57,8 @@ async function run(config: SidecarConfig): Promise<void> {
     apply(loadPolicySet(config.policies, workload), 'loaded');
     watchPolicies(config.policies, workload, log, (set) => apply(set, 'reloaded'), rejected);
   } else {
+    // Loaded only in controller mode: the distribution client and its protos cost resident memory.
+    const { startControllerMode } = await import('./policy/controller-mode.js');
     startControllerMode(config, packageVersion(), log, { onSet: (set, from) => apply(set, from === 'disk' ? 'loaded from the state directory' : 'received from the controller'), onReject: rejected });
   }
 

@@ -10,8 +10,6 @@ import { parseRiskWeights } from './risk-score.js';
 import { createSignalMetrics } from './signal-metrics.js';
 import type { SignalSource } from './signals.js';
 import { MemorySignalStore } from './store/memory-store.js';
-import { createRedisClient } from './store/redis-client.js';
-import { RedisSignalStore } from './store/redis-store.js';
 import { DEFAULT_RETENTION, DEFAULT_SUBJECT_LIMITS, type SignalStore } from './store/signal-store.js';
 import { StoreHealth } from './store/store-health.js';
 
@@ -21,7 +19,7 @@ export interface SignalService {
   close(): Promise<void>;
 }
 
-function createStore(config: SidecarConfig, log: Logger, registry: Registry): { store: SignalStore; metrics: ReturnType<typeof createSignalMetrics> } {
+async function createStore(config: SidecarConfig, log: Logger, registry: Registry): Promise<{ store: SignalStore; metrics: ReturnType<typeof createSignalMetrics> }> {
   const window = rateWindowOf(config.rateWindowSeconds);
   const retention = { ...DEFAULT_RETENTION, rateSeconds: bucketRetentionSeconds(window) };
   const redis = config.redisUrl ?? config.redisSentinels ?? config.redisCluster;
@@ -30,6 +28,9 @@ function createStore(config: SidecarConfig, log: Logger, registry: Registry): { 
     const max = config.memoryStoreMaxSubjects;
     return { store: new MemorySignalStore({ maxSubjects: max, maxTokens: max, retention, limits: DEFAULT_SUBJECT_LIMITS }), metrics };
   }
+  // Loaded only when configured: ioredis adds about 10 MiB to every sidecar's resident size.
+  const { createRedisClient } = await import('./store/redis-client.js');
+  const { RedisSignalStore } = await import('./store/redis-store.js');
   const metrics = createSignalMetrics(registry, 'redis');
   const client = createRedisClient({
     ...(config.redisUrl ? { url: config.redisUrl } : {}),
@@ -55,9 +56,9 @@ function createStore(config: SidecarConfig, log: Logger, registry: Registry): { 
 }
 
 /** Throws when a configured part cannot be opened (e.g. the geo database). */
-export function createSignalService(config: SidecarConfig, log: Logger, registry: Registry): SignalService {
+export async function createSignalService(config: SidecarConfig, log: Logger, registry: Registry): Promise<SignalService> {
   const geo = createGeoLocator({ ...(config.geoipDb ? { dbPath: config.geoipDb } : {}), ...(config.geoHeader ? { header: config.geoHeader } : {}) });
-  const { store, metrics } = createStore(config, log, registry);
+  const { store, metrics } = await createStore(config, log, registry);
   const source = new SignalCollector(
     store,
     {
