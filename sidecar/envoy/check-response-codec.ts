@@ -1,12 +1,14 @@
-// Puts a CheckResponseMessage on the wire as an envoy.service.auth.v3.CheckResponse,
-// with protobufjs's Writer and the field numbers of the Envoy and Google protos
-// (external_auth.proto, config/core/v3/base.proto, google/rpc/status.proto,
-// google/protobuf/struct.proto, type/v3/http_status.proto).
-import protobuf from 'protobufjs/minimal.js';
+// Puts a CheckResponseMessage on the wire as an envoy.service.auth.v3.CheckResponse.
+// Field numbers: envoy/service/auth/v3/external_auth.proto, config/core/v3/base.proto,
+// google/rpc/status.proto, google/protobuf/struct.proto, type/v3/http_status.proto.
+//
+// The message is written back to front into a reused scratch buffer: a
+// nested message's length is known once its fields are written, so it is
+// written just before them, with no size pass and no intermediate objects.
+// The output is the canonical encoding, byte for byte what protobufjs writes
+// for the same message (sidecar/envoy/codec.test.ts); one Buffer per response.
 import type { CheckResponseMessage, DecisionMetadata, HeaderPair } from './check-response.js';
 import { fieldTag, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './wire-reader.js';
-
-type Writer = protobuf.Writer;
 
 /** HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD */
 const OVERWRITE_IF_EXISTS_OR_ADD = 2;
@@ -41,49 +43,133 @@ const VALUE_STRING = fieldTag(3, WIRE_LEN);
 const VALUE_LIST = fieldTag(6, WIRE_LEN);
 const LIST_VALUES = fieldTag(1, WIRE_LEN);
 
-function writeHeaders(w: Writer, tag: number, headers: readonly HeaderPair[]): void {
-  for (const [key, value] of headers) {
-    w.uint32(tag).fork();
-    w.uint32(OPTION_HEADER).fork().uint32(HEADER_KEY).string(key).uint32(HEADER_VALUE).string(value).ldelim();
-    w.uint32(OPTION_APPEND_ACTION).uint32(OVERWRITE_IF_EXISTS_OR_ADD);
-    w.ldelim();
+class ScratchFull extends Error {}
+
+/** Writes protobuf fields from the end of a buffer toward its start. Every tag here fits in one byte (field numbers ≤ 15). */
+class BackwardWriter {
+  pos: number;
+
+  constructor(readonly buf: Buffer) {
+    this.pos = buf.length;
+  }
+
+  private room(n: number): void {
+    if (this.pos < n) throw new ScratchFull();
+  }
+
+  varint(value: number): void {
+    // Unsigned values below 2^32 only (tags, lengths, codes): at most 5 bytes.
+    this.room(5);
+    let n = 1;
+    for (let v = value >>> 7; v > 0; v >>>= 7) n++;
+    this.pos -= n;
+    let v = value >>> 0;
+    for (let i = 0; i < n; i++) {
+      this.buf[this.pos + i] = i === n - 1 ? v : (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+  }
+
+  tag(tag: number): void {
+    this.room(1);
+    this.buf[--this.pos] = tag;
+  }
+
+  uint(tag: number, value: number): void {
+    this.varint(value);
+    this.tag(tag);
+  }
+
+  string(tag: number, text: string): void {
+    const length = Buffer.byteLength(text);
+    this.room(length);
+    this.pos -= length;
+    this.buf.write(text, this.pos, length, 'utf8');
+    this.varint(length);
+    this.tag(tag);
+  }
+
+  double(tag: number, value: number): void {
+    this.room(8);
+    this.pos -= 8;
+    this.buf.writeDoubleLE(value, this.pos);
+    this.tag(tag);
+  }
+
+  /** A nested message: `fields` writes its fields (last first), then its length and tag go in front. */
+  message(tag: number, fields: () => void): void {
+    const end = this.pos;
+    fields();
+    this.varint(end - this.pos);
+    this.tag(tag);
   }
 }
 
-function writeStruct(w: Writer, facts: DecisionMetadata): void {
-  for (const key of Object.keys(facts)) {
-    const value = facts[key] as string | number | string[];
-    w.uint32(STRUCT_FIELDS).fork().uint32(ENTRY_KEY).string(key).uint32(ENTRY_VALUE).fork();
-    if (typeof value === 'string') w.uint32(VALUE_STRING).string(value);
-    else if (typeof value === 'number') w.uint32(VALUE_NUMBER).double(value);
-    else {
-      w.uint32(VALUE_LIST).fork();
-      for (const item of value) w.uint32(LIST_VALUES).fork().uint32(VALUE_STRING).string(item).ldelim();
-      w.ldelim();
-    }
-    w.ldelim().ldelim();
+function writeHeaders(w: BackwardWriter, tag: number, headers: readonly HeaderPair[]): void {
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const [key, value] = headers[i] as HeaderPair;
+    w.message(tag, () => {
+      w.uint(OPTION_APPEND_ACTION, OVERWRITE_IF_EXISTS_OR_ADD);
+      w.message(OPTION_HEADER, () => {
+        w.string(HEADER_VALUE, value);
+        w.string(HEADER_KEY, key);
+      });
+    });
   }
 }
+
+function writeStruct(w: BackwardWriter, facts: DecisionMetadata): void {
+  const keys = Object.keys(facts);
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i] as string;
+    const value = facts[key] as string | number | string[];
+    w.message(STRUCT_FIELDS, () => {
+      w.message(ENTRY_VALUE, () => {
+        if (typeof value === 'string') w.string(VALUE_STRING, value);
+        else if (typeof value === 'number') w.double(VALUE_NUMBER, value);
+        else
+          w.message(VALUE_LIST, () => {
+            for (let j = value.length - 1; j >= 0; j--) w.message(LIST_VALUES, () => w.string(VALUE_STRING, value[j] as string));
+          });
+      });
+      w.string(ENTRY_KEY, key);
+    });
+  }
+}
+
+function writeResponse(w: BackwardWriter, message: CheckResponseMessage): void {
+  // Field order on the wire: status (1), denied_response (2) or ok_response (3), dynamic_metadata (4).
+  w.message(RESPONSE_DYNAMIC_METADATA, () => writeStruct(w, message.metadata));
+  if ('ok' in message) {
+    const { headers, headersToRemove } = message.ok;
+    w.message(RESPONSE_OK, () => {
+      for (let i = headersToRemove.length - 1; i >= 0; i--) w.string(OK_HEADERS_TO_REMOVE, headersToRemove[i] as string);
+      writeHeaders(w, OK_HEADERS, headers);
+    });
+  } else {
+    const { httpStatus, headers, body } = message.denied;
+    w.message(RESPONSE_DENIED, () => {
+      if (body !== '') w.string(DENIED_BODY, body);
+      writeHeaders(w, DENIED_HEADERS, headers);
+      w.message(DENIED_STATUS, () => w.uint(HTTP_STATUS_CODE, httpStatus));
+    });
+  }
+  w.message(RESPONSE_STATUS, () => {
+    if (message.rpcCode !== 0) w.uint(STATUS_CODE, message.rpcCode);
+  });
+}
+
+let scratch = Buffer.allocUnsafe(16 * 1024);
 
 export function encodeCheckResponse(message: CheckResponseMessage): Buffer {
-  const w = protobuf.Writer.create();
-  w.uint32(RESPONSE_STATUS).fork();
-  if (message.rpcCode !== 0) w.uint32(STATUS_CODE).int32(message.rpcCode);
-  w.ldelim();
-  if ('ok' in message) {
-    w.uint32(RESPONSE_OK).fork();
-    writeHeaders(w, OK_HEADERS, message.ok.headers);
-    for (const name of message.ok.headersToRemove) w.uint32(OK_HEADERS_TO_REMOVE).string(name);
-    w.ldelim();
-  } else {
-    w.uint32(RESPONSE_DENIED).fork();
-    w.uint32(DENIED_STATUS).fork().uint32(HTTP_STATUS_CODE).int32(message.denied.httpStatus).ldelim();
-    writeHeaders(w, DENIED_HEADERS, message.denied.headers);
-    if (message.denied.body !== '') w.uint32(DENIED_BODY).string(message.denied.body);
-    w.ldelim();
+  for (;;) {
+    const w = new BackwardWriter(scratch);
+    try {
+      writeResponse(w, message);
+      return Buffer.from(scratch.subarray(w.pos));
+    } catch (err) {
+      if (!(err instanceof ScratchFull)) throw err;
+      scratch = Buffer.allocUnsafe(scratch.length * 2);
+    }
   }
-  w.uint32(RESPONSE_DYNAMIC_METADATA).fork();
-  writeStruct(w, message.metadata);
-  w.ldelim();
-  return w.finish() as Buffer;
 }

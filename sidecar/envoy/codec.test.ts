@@ -223,6 +223,18 @@ describe('encodeCheckResponse', () => {
     expect(last.deniedResponse.headers).toEqual([header('content-type', 'application/problem+json')]);
   });
 
+  it('a response larger than the scratch buffer, with multi-byte lengths, decodes intact', () => {
+    const body = `{"detail":"${'é€😀 x'.repeat(12_000)}"}`;
+    const big: CheckResponseMessage = { rpcCode: 7, denied: { httpStatus: 403, headers: Array.from({ length: 300 }, (_, i) => [`x-h-${i}`, 'v'.repeat(i)] as const), body }, metadata: { rules: Array.from({ length: 500 }, (_, i) => `p/r${i}`) } };
+    const decoded = decodeResponse(encodeCheckResponse(big));
+    expect(decoded.deniedResponse.body).toBe(body);
+    expect(decoded.deniedResponse.headers).toHaveLength(300);
+    expect(decoded.deniedResponse.headers[299]).toEqual(header('x-h-299', 'v'.repeat(299)));
+    expect(decoded.dynamicMetadata.fields.rules.listValue.values).toHaveLength(500);
+    // and the next, small, response is unaffected by the grown scratch buffer
+    expect(decodeResponse(encodeCheckResponse(redirect)).deniedResponse.headers).toEqual([header('location', 'https://idp/authorize')]);
+  });
+
   it('is byte for byte what protobufjs writes for the same response', () => {
     const asObject = (m: CheckResponseMessage) => ({
       status: m.rpcCode === 0 ? {} : { code: m.rpcCode },
