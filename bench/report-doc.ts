@@ -3,6 +3,7 @@
 // the machine. Rewritten by every run; not edited by hand.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { GcWindow } from './gc-pauses.js';
 import type { MemoryResult } from './memory-run.js';
 import type { BenchResults } from './results.js';
 import { extrasIn, type SystemId } from './summary.js';
@@ -185,6 +186,27 @@ function w4Section(r: BenchResults): string[] {
   ];
 }
 
+function gcSection(r: BenchResults): string[] {
+  const gc = r.gc ?? {};
+  const ids = (Object.keys(gc) as SystemId[]).filter((id) => (gc[id]?.length ?? 0) > 0);
+  const head = ['### Garbage-collection pauses during the open-loop runs', ''];
+  if (ids.length === 0) return [...head, 'Not recorded in this run.'];
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+  const rows = ids.map((id) => {
+    const w = gc[id] as GcWindow[];
+    const m = (f: (x: GcWindow) => number) => med(w.map(f));
+    return `| ${LABELS[id]} | ${m((x) => x.minorPerSecond).toFixed(1)} | ${m((x) => x.minorP50Ms).toFixed(2)} | ${m((x) => x.minorMaxMs).toFixed(2)} | ${m((x) => x.major).toFixed(0)} | ${m((x) => x.majorMaxMs).toFixed(2)} | ${(m((x) => x.pausedShare) * 100).toFixed(2)}% |`;
+  });
+  return [
+    ...head,
+    `Every pause of each Node system while it served ${r.options.rps.toLocaleString('en-US')} req/s, recorded inside the process (bench/gc-observer.ts, loaded with \`--import\`; perf_hooks \`gc\` entries) and counted within the load window; medians over the repetitions. A request that arrives during a pause waits for it, so the longest pauses bound what p99 and p99.9 can be.`,
+    '',
+    '| system | scavenges/s | median scavenge ms | longest scavenge ms | full GCs | longest full GC ms | time in GC pauses |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+  ];
+}
+
 function memorySection(r: BenchResults): string[] {
   const after = r.residentAfterRuns ?? {};
   const mib = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(1) : 'n/a');
@@ -318,6 +340,8 @@ export function renderDoc(r: BenchResults, root: string): string {
     ...resultsTable(r),
     '',
     ...ratiosList(r),
+    '',
+    ...gcSection(r),
     '',
     '![Throughput, CPU per request and latency of the no-op server, the sidecar under W1 and W2, and raw ES256 verification](benchmarks-w1.svg)',
     '',

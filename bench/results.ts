@@ -1,4 +1,5 @@
 // The record of one benchmark run, as written to bench/results/latest.json.
+import type { GcWindow } from './gc-pauses.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Machine } from './machine.js';
@@ -45,6 +46,8 @@ export interface BenchResults {
   memory: MemoryResult[];
   /** Resident and peak memory (MiB) of each system after all its runs (20 rules). */
   residentAfterRuns: Partial<Record<SystemId, { rss: number; peak: number }>>;
+  /** GC pauses of each Node system during its open-loop run, one entry per repetition (absent in older results). */
+  gc?: Partial<Record<SystemId, GcWindow[]>>;
 }
 
 export function writeResults(file: string, results: BenchResults): void {

@@ -11,6 +11,7 @@ import { TestIssuer, type SigningKey } from '../harness/test-issuer.js';
 import { loadAuthorizationService } from '../sidecar/envoy/protos.js';
 import { checkRequestObject, REQUEST_BODY, REQUEST_HOST, REQUEST_PATH } from './check-request.js';
 import { pinProcess } from './cpu.js';
+import { gcInWindow, type GcWindow } from './gc-pauses.js';
 import { describeMachine } from './machine.js';
 import { HELP, OPA_VERSION, OptionsError, parseOptions, type BenchOptions } from './options.js';
 import { AUDIENCE, benchPolicyYaml, BENCH_RULES, rulesMatching } from './policy.js';
@@ -83,6 +84,20 @@ async function repetitions(plan: RunPlan, systems: Systems): Promise<Repetition[
   return reps;
 }
 
+/** Per system, per repetition: the GC pauses inside its open-loop run (systems already stopped). */
+function gcOfOpenRuns(reps: readonly Repetition[], systems: Systems): Partial<Record<SystemId, GcWindow[]>> {
+  const out: Partial<Record<SystemId, GcWindow[]>> = {};
+  for (const id of idsOf(systems)) {
+    const pauses = (systems[id] as System).gcPauses();
+    if (pauses.length === 0) continue;
+    out[id] = reps.flatMap((rep) => {
+      const open = rep.runs[id]?.open;
+      return open ? [gcInWindow(pauses, open.loadStartMs, open.loadEndMs)] : [];
+    });
+  }
+  return out;
+}
+
 async function benchmark(options: BenchOptions, argv: readonly string[]): Promise<BenchResults> {
   const started = Date.now();
   const machine = describeMachine(options.opa ? OPA_VERSION : undefined);
@@ -116,11 +131,13 @@ async function benchmark(options: BenchOptions, argv: readonly string[]): Promis
       w4 = await w4Runs({ stepup: all.w1, ...(all.opa ? { opa: all.opa } : {}) }, minter.mintMany(options.w1Tokens, 0), { rps: options.rps, seconds: options.seconds, reps: options.reps, serverCpu: options.serverCpu }, say);
       summary.goals.push(...w4Goals(w4));
     }
+    // The main systems are idle from here on: stop them (so W5 has the core and memory to itself,
+    // and each Node system writes its GC pauses), then count the pauses of every open-loop run.
+    for (const id of ids) await all[id]?.stop();
+    const gc = gcOfOpenRuns(reps, all);
+    for (const id of ids) delete systems[id];
     let memory: MemoryResult[] = [];
     if (options.memory) {
-      // The main systems are idle from here on; stop them so W5 has the core (and memory) to itself.
-      for (const id of ids) await all[id]?.stop();
-      for (const id of ids) delete systems[id];
       memory = await memoryRuns(plan, { issuerUrl: issuer.url, jwksUri: issuer.jwksUri, minter, ...(opaSetup ? { opa: opaSetup } : {}) }, say);
       summary.goals.push(...memoryGoals(memory));
     }
@@ -151,6 +168,7 @@ async function benchmark(options: BenchOptions, argv: readonly string[]): Promis
       ...(w4 ? { w4 } : {}),
       memory,
       residentAfterRuns,
+      gc,
     };
   } finally {
     for (const s of Object.values(systems)) await s.stop();

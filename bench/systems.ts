@@ -3,12 +3,14 @@
 // harness). Plus what the bench asks of them: one sanity Check with a grpc-js
 // client, the sidecar's decision counters, and the CPU time they used.
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { packageRoot } from '../common/package-root.js';
 import { startSidecar } from '../harness/sidecar.js';
-import { freePort, startProcess, waitFor, type Running } from '../harness/processes.js';
+import { freePort, startProcess, tempDir, waitFor, type Running } from '../harness/processes.js';
 import { loadAuthorizationService } from '../sidecar/envoy/protos.js';
 import { affinityOf, pinProcess, processCpuSeconds } from './cpu.js';
+import { readGcPauses, type GcPause } from './gc-pauses.js';
 
 export interface System {
   readonly name: string;
@@ -20,9 +22,19 @@ export interface System {
   cpuSeconds(): number;
   affinity(): string[];
   stop(): Promise<void>;
+  /** Its GC pauses (bench/gc-observer.ts), readable once it has stopped; [] for a system that is not Node. */
+  gcPauses(): GcPause[];
 }
 
-export function systemOf(name: string, proc: Running, port: number, metricsUrl?: string): System {
+let gcDir: string | undefined;
+/** A fresh file for one Node process's GC pauses, and the --import that records them. */
+function gcRecording(name: string): { file: string; importArg: string } {
+  gcDir ??= tempDir('gc');
+  const file = join(gcDir, `${name.replace(/[^a-z0-9]+/gi, '-')}-${Date.now()}.json`);
+  return { file, importArg: `--import=${pathToFileURL(join(packageRoot(), 'dist', 'bench', 'gc-observer.js')).href}` };
+}
+
+export function systemOf(name: string, proc: Running, port: number, metricsUrl?: string, gcFile?: string): System {
   const pid = proc.child.pid as number;
   return {
     name,
@@ -33,15 +45,17 @@ export function systemOf(name: string, proc: Running, port: number, metricsUrl?:
     cpuSeconds: () => processCpuSeconds(pid),
     affinity: () => affinityOf(pid),
     stop: () => proc.stop(),
+    gcPauses: () => (gcFile ? readGcPauses(gcFile) : []),
   };
 }
 
 export async function startNoop(cpu: number): Promise<System> {
   const port = await freePort();
   const entry = join(packageRoot(), 'dist', 'bench', 'noop-server.js');
-  const proc = startProcess('noop-server', 'taskset', ['-c', String(cpu), process.execPath, entry, '--listen', `127.0.0.1:${port}`]);
+  const gc = gcRecording('noop');
+  const proc = startProcess('noop-server', 'taskset', ['-c', String(cpu), process.execPath, gc.importArg, entry, '--listen', `127.0.0.1:${port}`], { ...process.env, STEPUP_BENCH_GC_FILE: gc.file });
   await waitFor('the no-op server to listen', async () => proc.output().includes('listening'), 20_000, proc);
-  return systemOf('no-op grpc-js', proc, port);
+  return systemOf('no-op grpc-js', proc, port, undefined, gc.file);
 }
 
 /**
@@ -50,21 +64,25 @@ export async function startNoop(cpu: number): Promise<System> {
  * it through NODE_OPTIONS, the only way in without changing the harness.
  */
 export async function startPinnedSidecar(name: string, policyFile: string, cpu: number, nodeOptions?: string, root?: string): Promise<System> {
-  const saved = process.env.NODE_OPTIONS;
-  if (nodeOptions) process.env.NODE_OPTIONS = nodeOptions;
+  const saved = { options: process.env.NODE_OPTIONS, gcFile: process.env.STEPUP_BENCH_GC_FILE };
+  const gc = gcRecording(name);
+  process.env.NODE_OPTIONS = [gc.importArg, nodeOptions].filter(Boolean).join(' ');
+  process.env.STEPUP_BENCH_GC_FILE = gc.file;
   let handle;
   try {
     handle = await startSidecar(policyFile, [], undefined, root);
   } finally {
-    if (saved === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = saved;
+    for (const [key, value] of [['NODE_OPTIONS', saved.options], ['STEPUP_BENCH_GC_FILE', saved.gcFile]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
   }
   pinProcess(handle.child.pid as number, cpu);
   // The harness keeps the decision log lines in memory; read and drop them so
   // the pipe never fills (a container runtime reads stdout the same way).
   handle.child.stdout?.removeAllListeners('data');
   handle.child.stdout?.on('data', () => {});
-  return systemOf(name, handle, handle.grpcPort, `http://127.0.0.1:${handle.httpPort}/metrics`);
+  return systemOf(name, handle, handle.grpcPort, `http://127.0.0.1:${handle.httpPort}/metrics`, gc.file);
 }
 
 export interface CheckAnswer {
