@@ -10,7 +10,7 @@ import { toCheckResponse, type CheckResponseMessage } from './envoy/check-respon
 import { toRequestAttributes, type CheckRequestMessage } from './envoy/check-request.js';
 import { identify } from './identity/identify.js';
 import type { TokenVerifier } from './identity/token-verifier.js';
-import { decisionLogFields, recordMetrics, type DecisionRecord } from './decision-log.js';
+import { recordMetrics, type DecisionRecord, type DecisionWriter } from './decision-log.js';
 import type { Metrics } from './metrics.js';
 import { toHttpOutcome, type HttpOutcome, type ResponseOptions } from './response/http-response.js';
 import type { SignalSetup } from './signals/signal-setup.js';
@@ -29,6 +29,8 @@ export interface CheckDeps {
   readonly runtime: () => PolicyRuntime | undefined;
   readonly signals: SignalSource;
   readonly log: Logger;
+  /** One decision log line per Check (decision-log.ts). */
+  readonly writeDecision: DecisionWriter;
   readonly metrics: Metrics;
   readonly nowMs: () => number;
   readonly options: ResponseOptions & { deadlineMs: number };
@@ -105,7 +107,7 @@ export function createCheckHandler(deps: CheckDeps): (msg: CheckRequestMessage) 
     const subject = ev.identity?.kind === 'verified' ? ev.identity.identity.subject : undefined;
     const http: HttpOutcome = toHttpOutcome(decision, ev.request ?? FALLBACK_REQUEST, { decisionId, ...(subject !== undefined ? { subject } : {}) }, deps.options);
     const record: DecisionRecord = { decisionId, request: ev.request, identity: ev.identity, decision, policySet: ev.runtime?.set, signals: ev.gathered?.summary, status: http.kind === 'allow' ? 200 : http.status, latencyMs: performance.now() - started };
-    deps.log.info(decisionLogFields(record), 'decision');
+    deps.writeDecision(record);
     recordMetrics(deps.metrics, record);
     // What this request taught (device, rate, risk event): only when decided in time, and after the answer is on its way.
     const learned = ev.decision === decision ? ev.gathered : undefined;

@@ -1,5 +1,6 @@
 // The evidence of one decision: what the log line and the metrics record.
 // Never the token, never a cookie or a raw header value.
+import type { Logger } from 'pino';
 import type { Decision, IdentityResult, RequestAttributes } from './decision/types.js';
 import type { PolicySet } from '../common/policy/policy-set.js';
 import type { Metrics } from './metrics.js';
@@ -52,6 +53,31 @@ export function decisionLogFields(record: DecisionRecord): Record<string, unknow
     identity: identitySummary(record.identity),
     signals: record.signals,
     ...('description' in d ? { description: d.description } : {}),
+  };
+}
+
+export type DecisionWriter = (record: DecisionRecord) => void;
+
+/**
+ * Writes each decision as pino's own line for log.info(fields, 'decision')
+ * ({"level":30,"time":…, base fields, the decision fields, "msg":"decision"}),
+ * straight to the logger's destination: one JSON.stringify per line where
+ * pino serializes field by field and builds more strings on the way. Skipped
+ * when the level is above info; a line JSON.stringify cannot write goes
+ * through pino instead.
+ */
+export function decisionWriter(log: Logger, destination: { write(line: string): unknown }, base: Readonly<Record<string, string>>): DecisionWriter {
+  return (record) => {
+    if (!log.isLevelEnabled('info')) return;
+    const fields = decisionLogFields(record);
+    let line: string;
+    try {
+      line = JSON.stringify({ level: 30, time: Date.now(), ...base, ...fields, msg: 'decision' });
+    } catch {
+      log.info(fields, 'decision');
+      return;
+    }
+    destination.write(`${line}\n`);
   };
 }
 

@@ -9,6 +9,7 @@ import { parseLabels } from '../common/label-selector.js';
 import { createCheckHandler, type PolicyRuntime } from './check-service.js';
 import { helpText, parseConfig, type SidecarConfig } from './config.js';
 import { JwksRegistry } from './identity/jwks-registry.js';
+import { decisionWriter } from './decision-log.js';
 import { createMetrics } from './metrics.js';
 import type { PolicySet } from '../common/policy/policy-set.js';
 import { loadPolicySet, policyFolder, watchPolicies, type Workload } from './policy/file-policy-source.js';
@@ -29,7 +30,10 @@ function workloadOf(config: SidecarConfig): Workload {
 }
 
 async function run(config: SidecarConfig): Promise<void> {
-  const log = pino({ level: config.logLevel, base: { component: 'stepup-sidecar' }, redact: { paths: REDACT, censor: '[redacted]' } });
+  // pino's default destination (stdout, asynchronous, flushed at exit), named so decision lines can be written to it directly.
+  const destination = pino.destination({ dest: 1 });
+  const base = { component: 'stepup-sidecar' };
+  const log = pino({ level: config.logLevel, base, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
   const metrics = createMetrics();
   const nowMs = () => Date.now();
   const jwks = new JwksRegistry(
@@ -66,6 +70,7 @@ async function run(config: SidecarConfig): Promise<void> {
     runtime: () => runtime,
     signals: signals.source,
     log,
+    writeDecision: decisionWriter(log, destination, base),
     metrics,
     nowMs,
     options: { deadlineMs: config.deadlineMs, realm: config.realm, browserRedirect: config.browserRedirect },
