@@ -132,6 +132,22 @@ function ratiosList(r: BenchResults): string[] {
     ...(q.w1VsBeforeByCpu
       ? ['', `- Baseline build's CPU per W1 Check ÷ this build's: **${q.w1VsBeforeByCpu.median.toFixed(2)}×** (${each(q.w1VsBeforeByCpu)}; above 1: this build is cheaper)`]
       : []),
+    '',
+    ...budgetLines(r),
+  ];
+}
+
+/** What the W1 and W2 throughput goals leave for the decision itself, from this run's CPU per request. */
+function budgetLines(r: BenchResults): string[] {
+  const m = r.summary.medians;
+  const noop = m.noop.cpuUsClosed;
+  const w1 = m.w1.cpuUsClosed;
+  const w2 = m.w2.cpuUsClosed;
+  const verify = 1e6 / m.verifySyncPerCpuSecond;
+  if (![noop, w1, w2, verify].every(Number.isFinite)) return [];
+  return [
+    `What the throughput goals leave, from this run's CPU per request: the no-op server spends ${noop.toFixed(0)} µs per Check on gRPC, HTTP/2 and protobuf; W1 at 80% of its rate allows ${(noop / 0.8).toFixed(0)} µs in all, so ${(noop / 0.8 - noop).toFixed(0)} µs for everything the sidecar adds (token lookup, signals, ${r.policy.matchingBenchRequest} CEL conditions, the answer, the decision log line, metrics). The sidecar spends ${w1.toFixed(0)} µs: ${(w1 - noop).toFixed(0)} µs beyond the no-op. ` +
+      `W2 at 80% of the raw verify rate allows ${(verify / 0.8).toFixed(0)} µs per Check, of which the signature alone takes ${verify.toFixed(0)} µs; the sidecar spends ${w2.toFixed(0)} µs, that is the W1 path plus ${(w2 - w1).toFixed(0)} µs of parsing and verifying the new token.`,
   ];
 }
 
