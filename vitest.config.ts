@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['common/**/*.test.ts', 'sidecar/**/*.test.ts', 'controller/**/*.test.ts'],
+          include: ['common/**/*.test.ts', 'sidecar/**/*.test.ts', 'controller/**/*.test.ts', 'bench/**/*.test.ts'],
         },
       },
       {
