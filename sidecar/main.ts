@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // stepup-sidecar: wires configuration, logging, policies, identity, signals
 // and the two servers. All I/O is set up here; the decision stays pure.
-import { pino } from 'pino';
+import cluster from 'node:cluster';
+import { pino, type Logger } from 'pino';
 import { packageVersion, runCli } from '../common/cli.js';
 import { parseLabels } from '../common/label-selector.js';
 import { createCheckHandler, type PolicyRuntime } from './check-service.js';
@@ -14,7 +15,10 @@ import { loadPolicySet, policyFolder, watchPolicies, type Workload } from './pol
 import { buildRuntime } from './runtime.js';
 import { startGrpcServer } from './server/grpc-server.js';
 import { startHttpServer } from './server/http-server.js';
+import { checkSharedState } from './signals/shared-state.js';
 import { createSignalService } from './signals/signal-service.js';
+import { runPrimary } from './workers/primary.js';
+import { linkToPrimary, type WorkerLink } from './workers/worker-link.js';
 
 // Fixed paths only: wildcard paths cost about 12 µs on every log line (measured),
 // and the decision log never carries headers or tokens in the first place.
@@ -27,8 +31,29 @@ function workloadOf(config: SidecarConfig): Workload {
   };
 }
 
+function logger(config: SidecarConfig, base: Record<string, unknown>): Logger {
+  return pino({ level: config.logLevel, base: { component: 'stepup-sidecar', ...base }, redact: { paths: REDACT, censor: '[redacted]' } });
+}
+
 async function run(config: SidecarConfig): Promise<void> {
-  const log = pino({ level: config.logLevel, base: { component: 'stepup-sidecar' }, redact: { paths: REDACT, censor: '[redacted]' } });
+  if (config.workers === 1) return serve(config, logger(config, {}));
+  if (cluster.isPrimary) {
+    // Refuse a bad or state-splitting policy set here, once, before any worker starts.
+    if (config.policies) checkSharedState(loadPolicySet(config.policies, workloadOf(config)), config);
+    return runPrimary(config, logger(config, { role: 'primary' }));
+  }
+  // A worker: its lines carry its id and pid, so a reader can tell which one decided.
+  const link = linkToPrimary();
+  try {
+    await serve(config, logger(config, { worker: cluster.worker?.id, pid: process.pid }), link);
+  } catch (err) {
+    await link.fatal((err as Error).message);
+    process.exit(1);
+  }
+}
+
+/** The Check server, and (without a primary) the HTTP server: one process's whole sidecar. */
+async function serve(config: SidecarConfig, log: Logger, link?: WorkerLink): Promise<void> {
   const metrics = createMetrics();
   const nowMs = () => Date.now();
   const jwks = new JwksRegistry(
@@ -47,6 +72,7 @@ async function run(config: SidecarConfig): Promise<void> {
 
   let runtime: PolicyRuntime | undefined;
   const apply = (set: PolicySet, how: string) => {
+    checkSharedState(set, config); // several workers on the memory store: refuse sets that keep state
     runtime = buildRuntime(set, jwks, verifierOpts, nowMs, listBase);
     metrics.policyReloads.inc({ result: 'ok' });
     log.info({ policies: set.policies.map((p) => `${p.id}@${p.version}`), version: set.version }, `policies ${how}`);
@@ -69,15 +95,24 @@ async function run(config: SidecarConfig): Promise<void> {
   });
   const { server, port } = await startGrpcServer(config.listen, check, log);
   // Ready while a policy set is in force; a degraded signal store shows in the detail (docs/signals.md).
-  const http = await startHttpServer(config.httpListen, { ready: () => runtime !== undefined, detail: () => (runtime ? `policies ${runtime.set.version}; signals ${signals.store.status().detail}` : 'no policy snapshot yet: failing closed') }, metrics.registry);
-  log.info({ listen: config.listen, port, http: config.httpListen }, 'stepup-sidecar serving');
+  const health = { ready: () => runtime !== undefined, detail: () => (runtime ? `policies ${runtime.set.version}; signals ${signals.store.status().detail}` : 'no policy snapshot yet: failing closed') };
+  let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  if (link) {
+    // The primary serves HTTP for every worker; it asks this one over IPC.
+    link.answer({ health: () => ({ ready: health.ready(), detail: health.detail() }), metrics: () => metrics.registry.getMetricsAsJSON(), orphaned: () => stop('primary gone') });
+    link.serving(port);
+    log.info({ listen: config.listen, port }, 'serving Checks');
+  } else {
+    http = await startHttpServer(config.httpListen, health, metrics.registry);
+    log.info({ listen: config.listen, port, http: config.httpListen }, 'stepup-sidecar serving');
+  }
 
-  const stop = (signal: string) => {
+  function stop(signal: string): void {
     log.info({ signal }, 'stopping');
-    http.close();
+    http?.close();
     server.tryShutdown(() => void signals.close().finally(() => process.exit(0)));
     setTimeout(() => process.exit(0), 2000).unref();
-  };
+  }
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }

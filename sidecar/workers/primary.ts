@@ -1,0 +1,190 @@
+// --workers n > 1: this process becomes a node:cluster primary. It forks n
+// workers, each running the gRPC Check server on the same --listen address
+// (the primary accepts and hands connections round-robin, so each Envoy
+// connection is served by one worker), and it alone serves /healthz, /readyz
+// (ready only when every worker answers ready) and /metrics (every worker's
+// registry and its own, aggregated). A worker that dies is replaced after a
+// growing delay; workers that cannot start end the sidecar with their reason.
+import cluster, { type Worker } from 'node:cluster';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import type { SidecarConfig } from '../config.js';
+import { startHttpServer } from '../server/http-server.js';
+import { combineHealth, isStepupMessage, type HealthReply, type MetricsReply, type QueryMessage, type WorkerMessage } from './messages.js';
+import { DEFAULT_RESTART, RestartPolicy, type RestartOptions } from './restart-policy.js';
+
+/** How long a worker has to answer a health or metrics query. */
+const QUERY_TIMEOUT_MS = 1000;
+/** How long stopping workers get before they are killed. */
+const STOP_GRACE_MS = 5000;
+
+interface Slot {
+  readonly index: number;
+  worker?: Worker;
+  servedAt?: number;
+  fatal?: string;
+  restartTimer?: NodeJS.Timeout;
+}
+
+type Pending = { resolve: (m: WorkerMessage | undefined) => void; timer: NodeJS.Timeout };
+
+export class WorkerStartFailure extends Error {}
+
+export interface PrimaryOptions {
+  readonly restart?: RestartOptions;
+}
+
+export async function runPrimary(config: SidecarConfig, log: Logger, opts: PrimaryOptions = {}): Promise<void> {
+  const n = config.workers;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'stepup_sidecar_' });
+  const live = new Gauge({ name: 'stepup_sidecar_workers', help: 'Worker processes serving Checks (the primary counts; --workers).', labelNames: ['state'], registers: [registry] });
+  const restarts = new Counter({ name: 'stepup_sidecar_worker_restarts_total', help: 'Worker processes replaced after they ended.', registers: [registry] });
+  const policy = new RestartPolicy(opts.restart ?? DEFAULT_RESTART);
+  const slots: Slot[] = Array.from({ length: n }, (_v, index) => ({ index }));
+  const pending = new Map<number, Pending>();
+  let nextQuery = 0;
+  let stopping = false;
+  let port: number | undefined;
+  let http: Server | undefined;
+  let started: { resolve: () => void; reject: (err: Error) => void } | undefined;
+
+  const countLive = () => {
+    live.set({ state: 'serving' }, slots.filter((s) => s.worker && s.servedAt !== undefined).length);
+    live.set({ state: 'expected' }, n);
+  };
+
+  const ask = (worker: Worker, what: QueryMessage['what']): Promise<WorkerMessage | undefined> =>
+    new Promise((resolve) => {
+      const id = nextQuery++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve(undefined);
+      }, QUERY_TIMEOUT_MS);
+      pending.set(id, { resolve, timer });
+      try {
+        worker.send({ stepup: 'query', id, what } satisfies QueryMessage);
+      } catch {
+        clearTimeout(timer);
+        pending.delete(id);
+        resolve(undefined);
+      }
+    });
+
+  const liveWorkers = () => slots.flatMap((s) => (s.worker && s.worker.isConnected() ? [s.worker] : []));
+
+  const fork = (slot: Slot) => {
+    slot.servedAt = undefined;
+    slot.fatal = undefined;
+    const worker = cluster.fork();
+    slot.worker = worker;
+    const pid = worker.process.pid;
+    log.info({ worker: worker.id, slot: slot.index, pid }, 'worker started');
+    worker.on('message', (msg: unknown) => {
+      if (!isStepupMessage(msg)) return;
+      const m = msg as WorkerMessage;
+      if (m.stepup === 'serving') {
+        slot.servedAt = Date.now();
+        port ??= m.port;
+        policy.served();
+        countLive();
+        log.info({ worker: worker.id, slot: slot.index, pid, port: m.port }, 'worker serving');
+        if (started && slots.every((s) => s.servedAt !== undefined)) started.resolve();
+      } else if (m.stepup === 'fatal') {
+        slot.fatal = m.message;
+      } else {
+        const p = pending.get(m.id);
+        if (p) {
+          clearTimeout(p.timer);
+          pending.delete(m.id);
+          p.resolve(m);
+        }
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      if (slot.worker === worker) slot.worker = undefined;
+      countLive();
+      if (stopping) return;
+      const served = slot.servedAt !== undefined;
+      const why = slot.fatal ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
+      log.warn({ worker: worker.id, slot: slot.index, pid, code, signal, reason: why }, served ? 'worker ended' : 'worker ended before serving');
+      const step = policy.ended({ served, servedMs: served ? Date.now() - (slot.servedAt as number) : 0 });
+      slot.servedAt = undefined;
+      if (step.action === 'give-up') {
+        const err = new WorkerStartFailure(`${step.why}: worker ${worker.id} (pid ${pid}): ${why}`);
+        if (started) return void started.reject(err);
+        log.fatal({ err: err.message }, 'giving up');
+        void stopAll().then(() => {
+          process.stderr.write(`stepup-sidecar: ${err.message}\n`);
+          process.exit(1);
+        });
+        return;
+      }
+      restarts.inc();
+      log.warn({ slot: slot.index, retry_in_ms: step.delayMs }, 'replacing the worker');
+      slot.restartTimer = setTimeout(() => {
+        slot.restartTimer = undefined;
+        if (!stopping) fork(slot);
+      }, step.delayMs);
+    });
+  };
+
+  const stopAll = async () => {
+    stopping = true;
+    http?.close();
+    for (const s of slots) clearTimeout(s.restartTimer);
+    const running = slots.flatMap((s) => (s.worker && !s.worker.isDead() ? [s.worker] : []));
+    await Promise.all(
+      running.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const kill = setTimeout(() => w.process.kill('SIGKILL'), STOP_GRACE_MS);
+            w.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            w.process.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+
+  cluster.setupPrimary({ exec: process.argv[1] as string, args: process.argv.slice(2) });
+  countLive();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      started = { resolve, reject };
+      for (const slot of slots) fork(slot);
+    });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  } finally {
+    started = undefined;
+  }
+
+  const health = async () => {
+    const workers = liveWorkers();
+    const answers = await Promise.all(workers.map((w) => ask(w, 'health')));
+    return combineHealth(n, answers.map((a) => (a?.stepup === 'health' ? (a as HealthReply) : undefined)));
+  };
+  const metrics = {
+    contentType: registry.contentType,
+    metrics: async () => {
+      const answers = await Promise.all(liveWorkers().map((w) => ask(w, 'metrics')));
+      const all: MetricObjectWithValues<MetricValue<string>>[][] = [await registry.getMetricsAsJSON(), ...answers.flatMap((a) => (a?.stepup === 'metrics' ? [(a as MetricsReply).metrics] : []))];
+      return AggregatorRegistry.aggregate(all).metrics();
+    },
+  };
+  http = await startHttpServer(config.httpListen, { status: health }, metrics);
+  log.info({ listen: config.listen, port, http: config.httpListen, workers: n, pids: slots.map((s) => s.worker?.process.pid) }, 'stepup-sidecar serving');
+
+  const stop = (signal: string) => {
+    log.info({ signal }, 'stopping the workers');
+    void stopAll().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), STOP_GRACE_MS + 1000).unref();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
