@@ -27,7 +27,7 @@ interface Slot {
   restartTimer?: NodeJS.Timeout;
 }
 
-type Pending = { resolve: (m: WorkerMessage | undefined) => void; timer: NodeJS.Timeout };
+type Pending = { worker: Worker; resolve: (m: WorkerMessage | undefined) => void; timer: NodeJS.Timeout };
 
 export class WorkerStartFailure extends Error {}
 
@@ -55,20 +55,22 @@ export async function runPrimary(config: SidecarConfig, log: Logger, opts: Prima
     live.set({ state: 'expected' }, n);
   };
 
+  /** Ends a query without an answer (timed out, or the worker is gone). */
+  const unanswered = (id: number) => {
+    const p = pending.get(id);
+    if (!p) return;
+    clearTimeout(p.timer);
+    pending.delete(id);
+    p.resolve(undefined);
+  };
   const ask = (worker: Worker, what: QueryMessage['what']): Promise<WorkerMessage | undefined> =>
     new Promise((resolve) => {
       const id = nextQuery++;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        resolve(undefined);
-      }, QUERY_TIMEOUT_MS);
-      pending.set(id, { resolve, timer });
+      pending.set(id, { worker, resolve, timer: setTimeout(() => unanswered(id), QUERY_TIMEOUT_MS) });
       try {
-        worker.send({ stepup: 'query', id, what } satisfies QueryMessage);
+        worker.send({ stepup: 'query', id, what } satisfies QueryMessage, undefined, (err: Error | null) => err && unanswered(id));
       } catch {
-        clearTimeout(timer);
-        pending.delete(id);
-        resolve(undefined);
+        unanswered(id);
       }
     });
 
@@ -104,6 +106,7 @@ export async function runPrimary(config: SidecarConfig, log: Logger, opts: Prima
     });
     worker.on('exit', (code, signal) => {
       if (slot.worker === worker) slot.worker = undefined;
+      for (const [id, p] of pending) if (p.worker === worker) unanswered(id);
       countLive();
       if (stopping) return;
       const served = slot.servedAt !== undefined;
