@@ -41,6 +41,10 @@ describe('parseConfig', () => {
       expect('config' in parsed && parsed.config).toMatchObject({ controller: ['127.0.0.1:7000', '127.0.0.1:7001'], podName: 'p-1', insecure: false, controllerPublicKey: 'k.pem' });
     });
 
+    it('takes --workers (the primary relays the snapshots)', () => {
+      expect(parseConfig([...base, '--insecure', '--workers', '2'], {})).toMatchObject({ config: { workers: 2, controller: ['127.0.0.1:7000', '127.0.0.1:7001'] } });
+    });
+
     it('--insecure replaces the public key (flag or environment)', () => {
       expect(parseConfig([...base, '--insecure'], {})).toMatchObject({ config: { insecure: true } });
       expect(parseConfig(base, { STEPUP_INSECURE: 'true' })).toMatchObject({ config: { insecure: true } });
@@ -52,7 +56,6 @@ describe('parseConfig', () => {
       [base, /--controller-public-key .* is required with --controller, unless --insecure/],
       [['--policies', 'p.yaml', '--insecure'], /--insecure only applies with --controller/],
       [['--controller', 'nowhere', '--insecure'], /host:port\[,host:port/],
-      [[...base, '--insecure', '--workers', '2'], /--workers 2 is not supported with --controller.*--workers 1/],
     ])('refuses %j', (argv, message) => {
       expect(() => parseConfig(argv, {})).toThrow(message);
     });

@@ -10,7 +10,8 @@ import { helpText, parseConfig, type SidecarConfig } from './config.js';
 import { JwksRegistry } from './identity/jwks-registry.js';
 import { createMetrics } from './metrics.js';
 import type { PolicySet } from '../common/policy/policy-set.js';
-import { startControllerMode } from './policy/controller-mode.js';
+import { snapshotTrust, startControllerMode } from './policy/controller-mode.js';
+import { loadSnapshot } from './policy/snapshot-loader.js';
 import { loadPolicySet, policyFolder, watchPolicies, type Workload } from './policy/file-policy-source.js';
 import { buildRuntime } from './runtime.js';
 import { startGrpcServer } from './server/grpc-server.js';
@@ -18,7 +19,7 @@ import { startHttpServer } from './server/http-server.js';
 import { checkSharedState } from './signals/shared-state.js';
 import { createSignalService } from './signals/signal-service.js';
 import { runPrimary } from './workers/primary.js';
-import { linkToPrimary, type WorkerLink } from './workers/worker-link.js';
+import { linkToPrimary, type SnapshotHandlers, type WorkerLink } from './workers/worker-link.js';
 
 // Fixed paths only: wildcard paths cost about 12 µs on every log line (measured),
 // and the decision log never carries headers or tokens in the first place.
@@ -71,16 +72,42 @@ async function serve(config: SidecarConfig, log: Logger, link?: WorkerLink): Pro
   const signals = createSignalService(config, log, metrics.registry);
 
   let runtime: PolicyRuntime | undefined;
-  const apply = (set: PolicySet, how: string) => {
+  /** Checks a set and builds what enforcing it takes; throws to refuse it. */
+  const prepare = (set: PolicySet): PolicyRuntime => {
     checkSharedState(set, config); // several workers on the memory store: refuse sets that keep state
-    runtime = buildRuntime(set, jwks, verifierOpts, nowMs, listBase);
-    metrics.policyReloads.inc({ result: 'ok' });
-    log.info({ policies: set.policies.map((p) => `${p.id}@${p.version}`), version: set.version }, `policies ${how}`);
+    return buildRuntime(set, jwks, verifierOpts, nowMs, listBase);
   };
+  const use = (next: PolicyRuntime, how: string) => {
+    runtime = next;
+    metrics.policyReloads.inc({ result: 'ok' });
+    log.info({ policies: next.set.policies.map((p) => `${p.id}@${p.version}`), version: next.set.version }, `policies ${how}`);
+  };
+  const apply = (set: PolicySet, how: string) => use(prepare(set), how);
   const rejected = () => metrics.policyReloads.inc({ result: 'rejected' });
+  let snapshots: SnapshotHandlers | undefined;
   if (config.policies) {
     apply(loadPolicySet(config.policies, workload), 'loaded');
     watchPolicies(config.policies, workload, log, (set) => apply(set, 'reloaded'), rejected);
+  } else if (link) {
+    // Controller mode under a --workers primary: the primary holds the one
+    // stream and relays each snapshot in two phases (prepare, then commit).
+    const trust = snapshotTrust(config);
+    let staged: { version: string; runtime: PolicyRuntime } | undefined;
+    snapshots = {
+      prepare: (snapshot) => {
+        staged = undefined;
+        staged = { version: snapshot.version, runtime: prepare(loadSnapshot(snapshot, trust)) };
+      },
+      commit: (version) => {
+        if (staged?.version !== version) return void log.error({ version, staged: staged?.version }, 'asked to switch to a snapshot that is not prepared; the current one stays');
+        use(staged.runtime, 'received from the controller (through the primary)');
+        staged = undefined;
+      },
+      abort: (version) => {
+        if (staged?.version === version) staged = undefined;
+        rejected();
+      },
+    };
   } else {
     startControllerMode(config, packageVersion(), log, { onSet: (set, from) => apply(set, from === 'disk' ? 'loaded from the state directory' : 'received from the controller'), onReject: rejected });
   }
@@ -99,7 +126,7 @@ async function serve(config: SidecarConfig, log: Logger, link?: WorkerLink): Pro
   let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   if (link) {
     // The primary serves HTTP for every worker; it asks this one over IPC.
-    link.answer({ health: () => ({ ready: health.ready(), detail: health.detail() }), metrics: () => metrics.registry.getMetricsAsJSON(), orphaned: () => stop('primary gone') });
+    link.answer({ health: () => ({ ready: health.ready(), detail: health.detail() }), metrics: () => metrics.registry.getMetricsAsJSON(), orphaned: () => stop('primary gone'), ...(snapshots ? { snapshots } : {}) });
     link.serving(port);
     log.info({ listen: config.listen, port }, 'serving Checks');
   } else {

@@ -3,7 +3,6 @@
 // real Redis. Which worker decided is read from the decision log (every
 // worker's lines carry its pid).
 import { readFileSync, writeFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEnvoy, type EnvoyHandle } from '../harness/envoy.js';
 import { send, type Reply } from '../harness/http-client.js';
@@ -12,7 +11,7 @@ import { startRedis, type RedisHandle } from '../harness/redis.js';
 import { decisionLines, sidecarEntry, startSidecar, type SidecarHandle } from '../harness/sidecar.js';
 import { TestIssuer } from '../harness/test-issuer.js';
 import { startUpstream, type Upstream } from '../harness/upstream.js';
-import { loadAuthorizationService } from '../sidecar/envoy/protos.js';
+import { directCheck } from './support/direct-check.js';
 import { testPolicy } from './support/stack.js';
 
 /** Rules that keep state in the signal store: refused with 2 workers on the memory store. */
@@ -82,22 +81,6 @@ function sample(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   if (!line) throw new Error(`no sample ${name} in:\n${text.slice(0, 2000)}`);
   return Number(line.slice(name.length + 1));
-}
-
-/** One Check straight to the sidecar on a connection of its own (no shared subchannel): gRPC code and HTTP status. */
-async function directCheck(port: number, path: string): Promise<{ code: number; status: number | string }> {
-  const Client = grpc.makeGenericClientConstructor(loadAuthorizationService(), 'Authorization');
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as unknown as {
-    Check(req: unknown, cb: (err: Error | null, res: { status?: { code?: number }; deniedResponse?: { status?: { code?: number | string } } }) => void): void;
-    close(): void;
-  };
-  try {
-    const request = { attributes: { source: { address: { socketAddress: { address: '127.0.0.1', portValue: 5000 } } }, request: { http: { method: 'GET', path, host: 'payments.example.com', scheme: 'http', headers: { ':method': 'GET', ':path': path, ':authority': 'payments.example.com' } } } } };
-    const res = await new Promise<{ status?: { code?: number }; deniedResponse?: { status?: { code?: number | string } } }>((resolve, reject) => client.Check(request, (err, r) => (err ? reject(err) : resolve(r))));
-    return { code: res.status?.code ?? 0, status: res.deniedResponse?.status?.code ?? 200 };
-  } finally {
-    client.close();
-  }
 }
 
 function sum(text: string, prefix: string): number {

@@ -1,6 +1,7 @@
 // What the primary and its workers say to each other over the cluster IPC
 // channel, and how the primary turns the workers' answers into one readiness.
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { SnapshotMessage } from '../../common/distribution/protocol.js';
 
 /** Worker → primary: bound and serving, with the port actually bound (--listen port 0). */
 export interface ServingMessage {
@@ -29,10 +30,44 @@ export interface MetricsReply {
   readonly id: number;
   readonly metrics: MetricObjectWithValues<MetricValue<string>>[];
 }
-export type WorkerMessage = ServingMessage | FatalMessage | HealthReply | MetricsReply;
+export type WorkerMessage = ServingMessage | FatalMessage | HealthReply | MetricsReply | PreparedReply;
+
+/** A controller snapshot as it crosses the IPC channel (JSON: the signature in base64). */
+export interface WireSnapshot {
+  readonly version: string;
+  readonly namespace: string;
+  readonly policies: readonly string[];
+  readonly signature: string;
+  readonly keyId: string;
+}
+export const toWire = (s: SnapshotMessage): WireSnapshot => ({ version: s.version, namespace: s.namespace, policies: [...s.policies], signature: Buffer.from(s.signature).toString('base64'), keyId: s.keyId });
+export const fromWire = (w: WireSnapshot): SnapshotMessage => ({ version: w.version, namespace: w.namespace, policies: [...w.policies], signature: Buffer.from(w.signature, 'base64'), keyId: w.keyId });
+
+/**
+ * Controller mode, primary → worker, in two phases so that every worker
+ * enforces the same snapshot: prepare (check it and build everything, keep
+ * enforcing the current one), then commit (switch) once every worker is
+ * prepared, or abort when one is not (the primary then NACKs).
+ */
+export interface PrepareMessage {
+  readonly stepup: 'prepare';
+  readonly id: number;
+  readonly snapshot: WireSnapshot;
+}
+export interface CommitMessage {
+  readonly stepup: 'commit' | 'abort';
+  readonly version: string;
+}
+/** Worker → primary: prepared, or why not. */
+export interface PreparedReply {
+  readonly stepup: 'prepared';
+  readonly id: number;
+  readonly error?: string;
+}
+export type PrimaryMessage = QueryMessage | PrepareMessage | CommitMessage;
 
 /** Messages of ours (other modules may use the same channel). */
-export function isStepupMessage(m: unknown): m is WorkerMessage | QueryMessage {
+export function isStepupMessage(m: unknown): m is WorkerMessage | PrimaryMessage {
   return typeof m === 'object' && m !== null && typeof (m as { stepup?: unknown }).stepup === 'string';
 }
 

@@ -9,13 +9,21 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { packageVersion } from '../../common/cli.js';
+import type { SnapshotMessage } from '../../common/distribution/protocol.js';
+import type { PolicySet } from '../../common/policy/policy-set.js';
 import type { SidecarConfig } from '../config.js';
+import { startControllerMode } from '../policy/controller-mode.js';
+import type { ControllerPolicySource } from '../policy/controller-policy-source.js';
 import { startHttpServer } from '../server/http-server.js';
-import { combineHealth, isStepupMessage, type HealthReply, type MetricsReply, type QueryMessage, type WorkerMessage } from './messages.js';
+import { checkSharedState } from '../signals/shared-state.js';
+import { combineHealth, isStepupMessage, toWire, type CommitMessage, type HealthReply, type MetricsReply, type PreparedReply, type PrimaryMessage, type QueryMessage, type WorkerMessage } from './messages.js';
 import { DEFAULT_RESTART, RestartPolicy, type RestartOptions } from './restart-policy.js';
 
 /** How long a worker has to answer a health or metrics query. */
 const QUERY_TIMEOUT_MS = 1000;
+/** How long a worker has to check and build a snapshot (IP lists, JWKS prefetch start). */
+const PREPARE_TIMEOUT_MS = 10_000;
 /** How long stopping workers get before they are killed. */
 const STOP_GRACE_MS = 5000;
 
@@ -24,6 +32,8 @@ interface Slot {
   worker?: Worker;
   servedAt?: number;
   fatal?: string;
+  /** Controller mode: the snapshot version this worker enforces. */
+  version?: string;
   restartTimer?: NodeJS.Timeout;
 }
 
@@ -63,22 +73,93 @@ export async function runPrimary(config: SidecarConfig, log: Logger, opts: Prima
     pending.delete(id);
     p.resolve(undefined);
   };
-  const ask = (worker: Worker, what: QueryMessage['what']): Promise<WorkerMessage | undefined> =>
+  /** Sends a message that the worker answers (same id); undefined when it does not in time, or is gone. */
+  const request = (worker: Worker, message: (id: number) => PrimaryMessage, timeoutMs: number): Promise<WorkerMessage | undefined> =>
     new Promise((resolve) => {
       const id = nextQuery++;
-      pending.set(id, { worker, resolve, timer: setTimeout(() => unanswered(id), QUERY_TIMEOUT_MS) });
+      pending.set(id, { worker, resolve, timer: setTimeout(() => unanswered(id), timeoutMs) });
       try {
-        worker.send({ stepup: 'query', id, what } satisfies QueryMessage, undefined, (err: Error | null) => err && unanswered(id));
+        worker.send(message(id), undefined, (err: Error | null) => err && unanswered(id));
       } catch {
         unanswered(id);
       }
     });
+  const ask = (worker: Worker, what: QueryMessage['what']) => request(worker, (id) => ({ stepup: 'query', id, what }), QUERY_TIMEOUT_MS);
+  const tell = (worker: Worker, message: CommitMessage) => {
+    try {
+      worker.send(message);
+    } catch {
+      // gone: its replacement catches up
+    }
+  };
+
+  // Controller mode: this process holds the one stream to the controller and
+  // relays each verified snapshot to the workers, in two phases so that they
+  // all switch or none does; the ACK (or NACK) waits for them.
+  let current: SnapshotMessage | undefined;
+  let relayChain: Promise<void> = Promise.resolve();
+  /** Runs relays and catch-ups one at a time, so a worker never sees two snapshots interleaved. */
+  const serial = (op: () => Promise<void>): Promise<void> => {
+    const run = relayChain.then(op);
+    relayChain = run.catch(() => undefined);
+    return run;
+  };
+  const servingSlots = () => slots.filter((s) => s.worker && s.servedAt !== undefined && s.worker.isConnected());
+  const prepareOn = async (worker: Worker, snapshot: SnapshotMessage): Promise<string | undefined> => {
+    const reply = await request(worker, (id) => ({ stepup: 'prepare', id, snapshot: toWire(snapshot) }), PREPARE_TIMEOUT_MS);
+    if (reply?.stepup !== 'prepared') return `worker ${worker.id} did not answer within ${PREPARE_TIMEOUT_MS} ms`;
+    const error = (reply as PreparedReply).error;
+    return error === undefined ? undefined : `worker ${worker.id}: ${error}`;
+  };
+  /** Brings every serving worker that lags (new, or replaced) to the current snapshot. */
+  const catchUp = async () => {
+    const snapshot = current;
+    if (!snapshot) return;
+    for (const slot of servingSlots().filter((s) => s.version !== snapshot.version)) {
+      const worker = slot.worker as Worker;
+      const error = await prepareOn(worker, snapshot);
+      if (error) {
+        log.error({ worker: worker.id, version: snapshot.version, err: error }, 'a worker refused the snapshot the others enforce; it stays not ready');
+        tell(worker, { stepup: 'abort', version: snapshot.version });
+      } else {
+        tell(worker, { stepup: 'commit', version: snapshot.version });
+        slot.version = snapshot.version;
+      }
+    }
+  };
+  const relay = async (snapshot: SnapshotMessage) => {
+    const targets = servingSlots();
+    const errors = (await Promise.all(targets.map((s) => prepareOn(s.worker as Worker, snapshot)))).filter((e): e is string => e !== undefined);
+    if (errors.length > 0) {
+      for (const s of targets) if (s.worker) tell(s.worker, { stepup: 'abort', version: snapshot.version });
+      throw new Error(errors.join('; '));
+    }
+    current = snapshot;
+    for (const s of targets) {
+      if (!s.worker) continue;
+      tell(s.worker, { stepup: 'commit', version: snapshot.version });
+      s.version = snapshot.version;
+    }
+    log.info({ version: snapshot.version, workers: targets.map((s) => s.worker?.id) }, 'snapshot in force in every worker');
+    await catchUp(); // workers that started serving meanwhile
+  };
+  const onSet = (set: PolicySet, from: 'controller' | 'disk', snapshot: SnapshotMessage): void | Promise<void> => {
+    checkSharedState(set, config); // throws: NACK, nothing reaches the workers
+    if (from === 'disk') {
+      current = snapshot; // handed to each worker as it starts serving
+      return;
+    }
+    return serial(() => relay(snapshot));
+  };
+  const reloads = new Counter({ name: 'stepup_policy_reloads_total', help: 'Policy (re)loads by result.', labelNames: ['result'], registers: [registry], aggregator: 'max' });
+  let source: ControllerPolicySource | undefined;
 
   const liveWorkers = () => slots.flatMap((s) => (s.worker && s.worker.isConnected() ? [s.worker] : []));
 
   const fork = (slot: Slot) => {
     slot.servedAt = undefined;
     slot.fatal = undefined;
+    slot.version = undefined;
     const worker = cluster.fork();
     slot.worker = worker;
     const pid = worker.process.pid;
@@ -92,6 +173,7 @@ export async function runPrimary(config: SidecarConfig, log: Logger, opts: Prima
         policy.served();
         countLive();
         log.info({ worker: worker.id, slot: slot.index, pid, port: m.port }, 'worker serving');
+        if (config.controller) void serial(catchUp);
         if (started && slots.every((s) => s.servedAt !== undefined)) started.resolve();
       } else if (m.stepup === 'fatal') {
         slot.fatal = m.message;
@@ -135,6 +217,7 @@ export async function runPrimary(config: SidecarConfig, log: Logger, opts: Prima
 
   const stopAll = async () => {
     stopping = true;
+    source?.stop();
     http?.close();
     for (const s of slots) clearTimeout(s.restartTimer);
     const running = slots.flatMap((s) => (s.worker && !s.worker.isDead() ? [s.worker] : []));
@@ -165,6 +248,13 @@ export async function runPrimary(config: SidecarConfig, log: Logger, opts: Prima
     throw err;
   } finally {
     started = undefined;
+  }
+
+  // Controller mode: connect once every worker serves, so the first ACK means what every later one does.
+  // The persisted snapshot (if any) is read now, handed to the workers, then the controller's.
+  if (config.controller) {
+    source = startControllerMode(config, packageVersion(), log, { onSet, onReject: () => reloads.inc({ result: 'rejected' }) });
+    void serial(catchUp);
   }
 
   const health = async () => {
