@@ -118,6 +118,7 @@ export async function runPrimary(config: SidecarConfig, log: Logger, opts: Prima
     for (const slot of servingSlots().filter((s) => s.version !== snapshot.version)) {
       const worker = slot.worker as Worker;
       const error = await prepareOn(worker, snapshot);
+      if (slot.worker !== worker) continue; // replaced meanwhile: the replacement catches up in turn
       if (error) {
         log.error({ worker: worker.id, version: snapshot.version, err: error }, 'a worker refused the snapshot the others enforce; it stays not ready');
         tell(worker, { stepup: 'abort', version: snapshot.version });
@@ -128,19 +129,20 @@ export async function runPrimary(config: SidecarConfig, log: Logger, opts: Prima
     }
   };
   const relay = async (snapshot: SnapshotMessage) => {
-    const targets = servingSlots();
-    const errors = (await Promise.all(targets.map((s) => prepareOn(s.worker as Worker, snapshot)))).filter((e): e is string => e !== undefined);
+    // Worker processes fixed now: a slot's worker may be replaced while they prepare.
+    const targets = servingSlots().map((slot) => ({ slot, worker: slot.worker as Worker }));
+    const errors = (await Promise.all(targets.map((t) => prepareOn(t.worker, snapshot)))).filter((e): e is string => e !== undefined);
     if (errors.length > 0) {
-      for (const s of targets) if (s.worker) tell(s.worker, { stepup: 'abort', version: snapshot.version });
+      for (const t of targets) tell(t.worker, { stepup: 'abort', version: snapshot.version });
       throw new Error(errors.join('; '));
     }
     current = snapshot;
-    for (const s of targets) {
-      if (!s.worker) continue;
-      tell(s.worker, { stepup: 'commit', version: snapshot.version });
-      s.version = snapshot.version;
+    for (const t of targets) {
+      if (t.slot.worker !== t.worker) continue; // gone: its replacement catches up below
+      tell(t.worker, { stepup: 'commit', version: snapshot.version });
+      t.slot.version = snapshot.version;
     }
-    log.info({ version: snapshot.version, workers: targets.map((s) => s.worker?.id) }, 'snapshot in force in every worker');
+    log.info({ version: snapshot.version, workers: targets.map((t) => t.worker.id) }, 'snapshot in force in every worker');
     await catchUp(); // workers that started serving meanwhile
   };
   const onSet = (set: PolicySet, from: 'controller' | 'disk', snapshot: SnapshotMessage): void | Promise<void> => {
