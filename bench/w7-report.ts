@@ -62,7 +62,7 @@ export function w7Section(root: string): string[] {
   const bound = many / one;
   const missing = r.met
     ? ''
-    : ` It falls short by ${(r.goal - r.ratio).toFixed(2)}×. Why: one worker already keeps ${one.toFixed(2)} cores busy (its JavaScript thread plus V8's garbage-collector and libuv threads and the kernel's network time), and ${r.workers} workers reach ${many.toFixed(2)} of the 2 cores (the load generator and other processes take most of the rest), so CPU alone allows ${bound.toFixed(2)}×; CPU per request also rises from ${int(r.medians.one.sidecarCpuUsPerRequest)} to ${int(r.medians.many.sidecarCpuUsPerRequest)} µs (two processes sharing caches and cores, each with its own token cache and JIT).`;
+    : ` It falls short by ${(r.goal - r.ratio).toFixed(2)}×. Why: one worker already keeps ${one.toFixed(2)} cores busy (its JavaScript thread plus V8's garbage-collector and libuv threads and the kernel's network time), while ${r.workers} workers reach ${many.toFixed(2)} of the 2 cores (the load generator takes ${pct(r.medians.many.loadGeneratorShare)} of them, other processes ${pct(r.medians.many.othersShare)}): the sidecar's CPU can only grow ${bound.toFixed(2)}×, and throughput follows it (CPU per request ${int(r.medians.one.sidecarCpuUsPerRequest)} µs with one worker, ${int(r.medians.many.sidecarCpuUsPerRequest)} µs with ${r.workers}). More than 1.7× on two cores would need the single process to stay within one core.`;
   return [
     `## W7: two cores, --workers ${r.workers} against --workers 1`,
     '',
