@@ -66,6 +66,10 @@ docs/benchmarks-w1.svg.
                         root with dist/): before/after in the same run
   --help
 
+W7 (--workers 2 against --workers 1 on the same two cores) is a run of its
+own: bash scripts/bench.sh w7 [--reps 5] [--seconds 8] [--no-docs]
+(bench/w7-workers.ts; it adds its section to docs/benchmarks.md).
+
 Environment: STEPUP_GHZ (ghz binary; default ~/.cache/stepup/go-bin/ghz),
 STEPUP_OPA (opa-envoy-plugin binary; default
 ~/.cache/stepup/opa-envoy-plugin-<version>/opa-envoy-plugin, where

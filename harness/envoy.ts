@@ -53,11 +53,12 @@ export interface EnvoyHandle extends Running {
   readonly url: string;
 }
 
-export async function startEnvoy(ports: Omit<EnvoyPorts, 'listen' | 'admin'>): Promise<EnvoyHandle> {
+/** `concurrency`: Envoy worker threads (default 1); each holds its own connection to the ext_authz cluster. */
+export async function startEnvoy(ports: Omit<EnvoyPorts, 'listen' | 'admin'>, opts: { concurrency?: number } = {}): Promise<EnvoyHandle> {
   const all: EnvoyPorts = { ...ports, listen: await freePort(), admin: await freePort() };
   const dir = tempDir('envoy');
   const file = writeTemp(dir, 'envoy.yaml', envoyBootstrap(all));
-  const proc = startProcess('envoy', envoyBinary(), ['-c', file, '--base-id', String(all.admin), '--log-level', 'warn', '--concurrency', '1']);
+  const proc = startProcess('envoy', envoyBinary(), ['-c', file, '--base-id', String(all.admin), '--log-level', 'warn', '--concurrency', String(opts.concurrency ?? 1)]);
   const stop = proc.stop;
   const handle = Object.assign(proc, {
     ports: all,

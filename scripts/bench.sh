@@ -5,7 +5,8 @@
 # ghz under $STEPUP_CACHE/go-bin, opa-envoy-plugin (the W1 peer) under
 # $STEPUP_CACHE, and taskset (util-linux), then runs
 # node dist/bench/run.js, which writes bench/results/latest.json,
-# docs/benchmarks.md and docs/benchmarks-w1.svg.
+# docs/benchmarks.md and docs/benchmarks-w1.svg. `bash scripts/bench.sh w7`
+# runs W7 instead (bench/w7-workers.ts; installs h2load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -59,7 +60,24 @@ ensure_taskset() {
     || die "taskset is missing and apt-get install util-linux failed"
 }
 
+ensure_h2load() {
+  command -v h2load >/dev/null && return 0
+  log "installing h2load (apt: nghttp2-client), W7's load generator"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client; } >&2 \
+    || die "h2load is missing and apt-get install nghttp2-client failed"
+}
+
 [ "$(nproc)" -ge 2 ] || die "the benchmark pins the server and the load generator to two different cores; this machine has $(nproc)"
+
+# W7 (--workers 2 against 1 on the same two cores) is its own run:
+#   bash scripts/bench.sh w7 [--reps 5] [--seconds 8] [--connections 4] [--streams 16] [--workers 2] [--no-docs]
+if [ "${1:-}" = "w7" ]; then
+  shift
+  eval "$(bash scripts/provision.sh | tail -n 1)"
+  ensure_taskset
+  ensure_h2load
+  exec node dist/bench/w7-workers.js "$@"
+fi
 
 eval "$(bash scripts/provision.sh | tail -n 1)"
 ensure_ghz

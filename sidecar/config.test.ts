@@ -41,6 +41,10 @@ describe('parseConfig', () => {
       expect('config' in parsed && parsed.config).toMatchObject({ controller: ['127.0.0.1:7000', '127.0.0.1:7001'], podName: 'p-1', insecure: false, controllerPublicKey: 'k.pem' });
     });
 
+    it('takes --workers (the primary relays the snapshots)', () => {
+      expect(parseConfig([...base, '--insecure', '--workers', '2'], {})).toMatchObject({ config: { workers: 2, controller: ['127.0.0.1:7000', '127.0.0.1:7001'] } });
+    });
+
     it('--insecure replaces the public key (flag or environment)', () => {
       expect(parseConfig([...base, '--insecure'], {})).toMatchObject({ config: { insecure: true } });
       expect(parseConfig(base, { STEPUP_INSECURE: 'true' })).toMatchObject({ config: { insecure: true } });
@@ -63,6 +67,13 @@ describe('parseConfig', () => {
     expect('config' in parsed && parsed.config.redisUrl).toBeUndefined();
     const redis = parseConfig(['--policies', 'p', '--redis', 'redis://127.0.0.1:6379', '--trusted-hops', '1'], { STEPUP_GEO_HEADER: 'cf-ipcountry' });
     expect('config' in redis && redis.config).toMatchObject({ redisUrl: 'redis://127.0.0.1:6379', trustedHops: 1, geoHeader: 'cf-ipcountry' });
+  });
+
+  it('--workers: 1 by default, from the flag or STEPUP_WORKERS, 1 to 64', () => {
+    expect(parseConfig(['--policies', 'p'], {})).toMatchObject({ config: { workers: 1 } });
+    expect(parseConfig(['--policies', 'p'], { STEPUP_WORKERS: '2' })).toMatchObject({ config: { workers: 2 } });
+    expect(parseConfig(['--policies', 'p', '--workers', '64'], { STEPUP_WORKERS: '2' })).toMatchObject({ config: { workers: 64 } });
+    for (const bad of ['0', '65', 'two', '-1']) expect(() => parseConfig(['--policies', 'p', `--workers=${bad}`], {})).toThrow(/--workers \(STEPUP_WORKERS\) must be a whole number from 1 to 64/);
   });
 
   it('--help lists every flag with its environment variable', () => {

@@ -18,6 +18,8 @@ export interface SidecarConfig {
   readonly insecure: boolean;
   readonly listen: string;
   readonly httpListen: string;
+  /** Processes serving Checks: 1 (this process), or n > 1 workers under a node:cluster primary. */
+  readonly workers: number;
   readonly deadlineMs: number;
   readonly realm: string;
   readonly browserRedirect: boolean;
@@ -66,6 +68,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'reconnect-max-ms': { key: 'reconnectMaxMs', env: 'STEPUP_RECONNECT_MAX_MS', kind: 'int', default: '10000', min: 100, max: 300_000, help: 'Longest wait between attempts to reach the controller (the wait doubles from 100 ms up to this).' },
   listen: { key: 'listen', env: 'STEPUP_LISTEN', kind: 'address', default: '127.0.0.1:9191', help: 'host:port of the ext_authz gRPC server (envoy.service.auth.v3.Authorization).' },
   'http-listen': { key: 'httpListen', env: 'STEPUP_HTTP_LISTEN', kind: 'address', default: '127.0.0.1:9192', help: 'host:port serving /healthz, /readyz and /metrics.' },
+  workers: { key: 'workers', env: 'STEPUP_WORKERS', kind: 'int', default: '1', min: 1, max: 64, help: 'Processes answering Checks on --listen (node:cluster: connections are spread over them; /healthz, /readyz and /metrics, aggregated, stay in the primary). In controller mode the primary holds the one stream and relays each snapshot to every worker. More than 1 needs --redis (or Sentinel/Cluster) for policies that keep state (device, activity, travel, risk, afterRisk, singleUse).' },
   'deadline-ms': { key: 'deadlineMs', env: 'STEPUP_DEADLINE_MS', kind: 'int', default: '150', min: 5, max: 10_000, help: "Answer every Check within this many ms, failing closed (503) past it. Keep it below Envoy's ext_authz timeout (200 ms in deploy/envoy)." },
   realm: { key: 'realm', env: 'STEPUP_REALM', kind: 'string', default: 'stepup', help: 'realm of the WWW-Authenticate Bearer challenges.' },
   'browser-redirect': { key: 'browserRedirect', env: 'STEPUP_BROWSER_REDIRECT', kind: 'bool', default: 'true', help: 'Redirect browsers (Accept: text/html) to the IdP with acr_values and max_age when the policy names an authorizationEndpoint (true|false).' },

@@ -66,7 +66,7 @@ export type DecisionWriter = (record: DecisionRecord) => void;
  * when the level is above info; a line JSON.stringify cannot write goes
  * through pino instead.
  */
-export function decisionWriter(log: Logger, destination: { write(line: string): unknown }, base: Readonly<Record<string, string>>): DecisionWriter {
+export function decisionWriter(log: Logger, destination: { write(line: string): unknown }, base: Readonly<Record<string, unknown>>): DecisionWriter {
   return (record) => {
     if (!log.isLevelEnabled('info')) return;
     const fields = decisionLogFields(record);

@@ -3,7 +3,8 @@
 // and the two servers. All I/O is set up here; the decision stays pure.
 // First import, evaluated before the others: it may restart the process with V8 flags.
 import './restart-with-heap-flags.js';
-import { pino } from 'pino';
+import cluster from 'node:cluster';
+import { pino, type Logger } from 'pino';
 import { packageVersion, runCli } from '../common/cli.js';
 import { parseLabels } from '../common/label-selector.js';
 import { createCheckHandler, type PolicyRuntime } from './check-service.js';
@@ -16,7 +17,10 @@ import { loadPolicySet, policyFolder, watchPolicies, type Workload } from './pol
 import { buildRuntime } from './runtime.js';
 import { startGrpcServer } from './server/grpc-server.js';
 import { startHttpServer } from './server/http-server.js';
+import { checkSharedState } from './signals/shared-state.js';
 import { createSignalService } from './signals/signal-service.js';
+import { runPrimary } from './workers/primary.js';
+import { linkToPrimary, type SnapshotHandlers, type WorkerLink } from './workers/worker-link.js';
 
 // Fixed paths only: wildcard paths cost about 12 µs on every log line (measured),
 // and the decision log never carries headers or tokens in the first place.
@@ -29,11 +33,39 @@ function workloadOf(config: SidecarConfig): Workload {
   };
 }
 
-async function run(config: SidecarConfig): Promise<void> {
-  // pino's default destination (stdout, asynchronous, flushed at exit), named so decision lines can be written to it directly.
+interface Logging {
+  readonly log: Logger;
+  /** pino's default destination (stdout, asynchronous, flushed at exit), named so decision lines can be written to it directly. */
+  readonly destination: ReturnType<typeof pino.destination>;
+  readonly base: Readonly<Record<string, unknown>>;
+}
+
+function logging(config: SidecarConfig, extra: Record<string, unknown>): Logging {
+  const base = { component: 'stepup-sidecar', ...extra };
   const destination = pino.destination({ dest: 1 });
-  const base = { component: 'stepup-sidecar' };
-  const log = pino({ level: config.logLevel, base, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
+  return { log: pino({ level: config.logLevel, base, redact: { paths: REDACT, censor: '[redacted]' } }, destination), destination, base };
+}
+
+async function run(config: SidecarConfig): Promise<void> {
+  if (config.workers === 1) return serve(config, logging(config, {}));
+  if (cluster.isPrimary) {
+    // Refuse a bad or state-splitting policy set here, once, before any worker starts.
+    if (config.policies) checkSharedState(loadPolicySet(config.policies, workloadOf(config)), config);
+    return runPrimary(config, logging(config, { role: 'primary' }).log);
+  }
+  // A worker: its lines carry its id and pid, so a reader can tell which one decided.
+  const link = linkToPrimary();
+  try {
+    await serve(config, logging(config, { worker: cluster.worker?.id, pid: process.pid }), link);
+  } catch (err) {
+    await link.fatal((err as Error).message);
+    process.exit(1);
+  }
+}
+
+/** The Check server, and (without a primary) the HTTP server: one process's whole sidecar. */
+async function serve(config: SidecarConfig, logs: Logging, link?: WorkerLink): Promise<void> {
+  const { log } = logs;
   const metrics = createMetrics();
   const nowMs = () => Date.now();
   const jwks = new JwksRegistry(
@@ -51,15 +83,45 @@ async function run(config: SidecarConfig): Promise<void> {
   const signals = await createSignalService(config, log, metrics.registry);
 
   let runtime: PolicyRuntime | undefined;
-  const apply = (set: PolicySet, how: string) => {
-    runtime = buildRuntime(set, jwks, verifierOpts, nowMs, listBase);
-    metrics.policyReloads.inc({ result: 'ok' });
-    log.info({ policies: set.policies.map((p) => `${p.id}@${p.version}`), version: set.version }, `policies ${how}`);
+  /** Checks a set and builds what enforcing it takes; throws to refuse it. */
+  const prepare = (set: PolicySet): PolicyRuntime => {
+    checkSharedState(set, config); // several workers on the memory store: refuse sets that keep state
+    return buildRuntime(set, jwks, verifierOpts, nowMs, listBase);
   };
+  const use = (next: PolicyRuntime, how: string) => {
+    runtime = next;
+    metrics.policyReloads.inc({ result: 'ok' });
+    log.info({ policies: next.set.policies.map((p) => `${p.id}@${p.version}`), version: next.set.version }, `policies ${how}`);
+  };
+  const apply = (set: PolicySet, how: string) => use(prepare(set), how);
   const rejected = () => metrics.policyReloads.inc({ result: 'rejected' });
+  let snapshots: SnapshotHandlers | undefined;
   if (config.policies) {
     apply(loadPolicySet(config.policies, workload), 'loaded');
     watchPolicies(config.policies, workload, log, (set) => apply(set, 'reloaded'), rejected);
+  } else if (link) {
+    // Controller mode under a --workers primary: the primary holds the one
+    // stream and relays each snapshot in two phases (prepare, then commit).
+    // Loaded only in controller mode: the distribution client and its protos cost resident memory.
+    const { snapshotTrust } = await import('./policy/controller-mode.js');
+    const { loadSnapshot } = await import('./policy/snapshot-loader.js');
+    const trust = snapshotTrust(config);
+    let staged: { version: string; runtime: PolicyRuntime } | undefined;
+    snapshots = {
+      prepare: (snapshot) => {
+        staged = undefined;
+        staged = { version: snapshot.version, runtime: prepare(loadSnapshot(snapshot, trust)) };
+      },
+      commit: (version) => {
+        if (staged?.version !== version) return void log.error({ version, staged: staged?.version }, 'asked to switch to a snapshot that is not prepared; the current one stays');
+        use(staged.runtime, 'received from the controller (through the primary)');
+        staged = undefined;
+      },
+      abort: (version) => {
+        if (staged?.version === version) staged = undefined;
+        rejected();
+      },
+    };
   } else {
     // Loaded only in controller mode: the distribution client and its protos cost resident memory.
     const { startControllerMode } = await import('./policy/controller-mode.js');
@@ -70,22 +132,31 @@ async function run(config: SidecarConfig): Promise<void> {
     runtime: () => runtime,
     signals: signals.source,
     log,
-    writeDecision: decisionWriter(log, destination, base),
+    writeDecision: decisionWriter(log, logs.destination, logs.base),
     metrics,
     nowMs,
     options: { deadlineMs: config.deadlineMs, realm: config.realm, browserRedirect: config.browserRedirect },
   });
   const { server, port } = await startGrpcServer(config.listen, check, log);
   // Ready while a policy set is in force; a degraded signal store shows in the detail (docs/signals.md).
-  const http = await startHttpServer(config.httpListen, { ready: () => runtime !== undefined, detail: () => (runtime ? `policies ${runtime.set.version}; signals ${signals.store.status().detail}` : 'no policy snapshot yet: failing closed') }, metrics.registry);
-  log.info({ listen: config.listen, port, http: config.httpListen }, 'stepup-sidecar serving');
+  const health = { ready: () => runtime !== undefined, detail: () => (runtime ? `policies ${runtime.set.version}; signals ${signals.store.status().detail}` : 'no policy snapshot yet: failing closed') };
+  let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  if (link) {
+    // The primary serves HTTP for every worker; it asks this one over IPC.
+    link.answer({ health: () => ({ ready: health.ready(), detail: health.detail() }), metrics: () => metrics.registry.getMetricsAsJSON(), orphaned: () => stop('primary gone'), ...(snapshots ? { snapshots } : {}) });
+    link.serving(port);
+    log.info({ listen: config.listen, port }, 'serving Checks');
+  } else {
+    http = await startHttpServer(config.httpListen, health, metrics.registry);
+    log.info({ listen: config.listen, port, http: config.httpListen }, 'stepup-sidecar serving');
+  }
 
-  const stop = (signal: string) => {
+  function stop(signal: string): void {
     log.info({ signal }, 'stopping');
-    http.close();
+    http?.close();
     server.tryShutdown(() => void signals.close().finally(() => process.exit(0)));
     setTimeout(() => process.exit(0), 2000).unref();
-  };
+  }
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }

@@ -29,6 +29,7 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     jwksFetches: new Counter({ name: 'stepup_jwks_fetches_total', help: 'JWKS fetch attempts by URI and result.', labelNames: ['jwks_uri', 'result'], registers: [registry] }),
-    policyReloads: new Counter({ name: 'stepup_policy_reloads_total', help: 'Policy (re)loads by result.', labelNames: ['result'], registers: [registry] }),
+    // Every worker of a --workers sidecar loads the same files: the aggregate shows one worker's count, not their sum.
+    policyReloads: new Counter({ name: 'stepup_policy_reloads_total', help: 'Policy (re)loads by result.', labelNames: ['result'], registers: [registry], aggregator: 'max' }),
   };
 }

@@ -5,28 +5,33 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { parseLabels } from '../../common/label-selector.js';
 import { publicKeysFromPem } from '../../common/distribution/signing.js';
-import type { PolicySet } from '../../common/policy/policy-set.js';
 import type { SidecarConfig } from '../config.js';
-import { ControllerPolicySource } from './controller-policy-source.js';
+import { ControllerPolicySource, type ControllerSourceOptions } from './controller-policy-source.js';
+import type { SnapshotTrust } from './snapshot-loader.js';
+
+/** Whom snapshots must come from: the controller's keys (none with --insecure) and this pod's namespace. */
+export function snapshotTrust(config: SidecarConfig): SnapshotTrust {
+  const namespace = config.podNamespace as string;
+  if (config.insecure) return { namespace };
+  const file = config.controllerPublicKey as string;
+  try {
+    return { namespace, keys: publicKeysFromPem(readFileSync(file, 'utf8')) };
+  } catch (err) {
+    throw new Error(`--controller-public-key ${file}: ${(err as Error).message}`);
+  }
+}
 
 export function startControllerMode(
   config: SidecarConfig,
   agentVersion: string,
   log: Logger,
-  handlers: { onSet: (set: PolicySet, from: 'controller' | 'disk') => void; onReject: (version: string, reason: string) => void },
+  handlers: Pick<ControllerSourceOptions, 'onSet' | 'onReject'>,
 ): ControllerPolicySource {
   const namespace = config.podNamespace as string;
-  let keys;
   if (config.insecure) {
     log.warn('INSECURE MODE: no pod identity is sent to the controller and snapshot signatures are NOT checked. For local development only; never in a cluster.');
-  } else {
-    const file = config.controllerPublicKey as string;
-    try {
-      keys = publicKeysFromPem(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new Error(`--controller-public-key ${file}: ${(err as Error).message}`);
-    }
   }
+  const trust = snapshotTrust(config);
   const labels = config.podLabels ? parseLabels(config.podLabels) : {};
   const hello = () => ({
     podName: config.podName as string,
@@ -37,7 +42,7 @@ export function startControllerMode(
   });
   const source = new ControllerPolicySource({
     addresses: config.controller ?? [],
-    trust: { namespace, ...(keys ? { keys } : {}) },
+    trust,
     stateDir: config.stateDir as string,
     hello,
     credentials: grpc.credentials.createInsecure(),

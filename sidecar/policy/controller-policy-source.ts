@@ -18,8 +18,13 @@ export interface ControllerSourceOptions {
   readonly credentials: grpc.ChannelCredentials;
   readonly reconnectMaxMs: number;
   readonly log: Logger;
-  /** Puts a new set in force; throws to refuse it (then it is NACKed and the previous one stays). */
-  readonly onSet: (set: PolicySet, from: 'controller' | 'disk') => void;
+  /**
+   * Puts a new set in force; throws (or rejects) to refuse it (then it is
+   * NACKed and the previous one stays). May finish later (a --workers primary
+   * waits for its workers): the ACK waits for it, and snapshots are handled
+   * one at a time, in order.
+   */
+  readonly onSet: (set: PolicySet, from: 'controller' | 'disk', snapshot: SnapshotMessage) => void | Promise<void>;
   /** A snapshot was refused (bad signature, invalid policy, ...); the previous set stays. */
   readonly onReject: (version: string, reason: string) => void;
 }
@@ -34,6 +39,8 @@ export class ControllerPolicySource {
   private timer?: NodeJS.Timeout;
   private client?: DistributionClient;
   private call?: grpc.ClientDuplexStream<WireSidecarMessage, WireControllerMessage>;
+  /** The snapshot being handled, then the next: one at a time, in arrival order. */
+  private handling: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ControllerSourceOptions) {}
 
@@ -61,7 +68,8 @@ export class ControllerPolicySource {
     try {
       stored = readSnapshot(stateDir);
       if (!stored) return void log.info({ state_dir: stateDir }, 'no persisted snapshot: not ready until the controller sends one');
-      this.opts.onSet(loadSnapshot(stored, this.opts.trust), 'disk');
+      // Synchronous here by contract: a primary records it and hands it to its workers as they come.
+      void this.opts.onSet(loadSnapshot(stored, this.opts.trust), 'disk', stored);
       this.current = stored;
       log.info({ version: stored.version, state_dir: stateDir }, 'starting from the persisted snapshot');
     } catch (err) {
@@ -89,7 +97,8 @@ export class ControllerPolicySource {
     call.write({ hello });
     call.on('data', (msg: WireControllerMessage) => {
       this.attempt = 0;
-      if (msg.snapshot) this.receive(call, msg.snapshot);
+      const snapshot = msg.snapshot;
+      if (snapshot) this.handling = this.handling.then(() => this.receive(call, snapshot));
     });
     call.on('error', (err: Error) => this.retry(call, address, err));
     call.on('end', () => this.retry(call, address, new Error('the controller closed the stream')));
@@ -106,17 +115,22 @@ export class ControllerPolicySource {
     this.timer = setTimeout(() => this.connect(), wait);
   }
 
-  private receive(call: grpc.ClientDuplexStream<WireSidecarMessage, WireControllerMessage>, snapshot: SnapshotMessage): void {
+  private async receive(call: grpc.ClientDuplexStream<WireSidecarMessage, WireControllerMessage>, snapshot: SnapshotMessage): Promise<void> {
     const { log } = this.opts;
-    if (snapshot.version === this.current?.version) return void call.write({ ack: { version: snapshot.version } });
+    // The stream this snapshot came on may have ended while an earlier one was handled: answer only on a live one.
+    const answer = (msg: WireSidecarMessage) => {
+      if (this.call === call) call.write(msg);
+    };
+    if (snapshot.version === this.current?.version) return answer({ ack: { version: snapshot.version } });
     try {
       // onSet builds the runtime (e.g. IP lists) and may refuse the set too.
-      this.opts.onSet(loadSnapshot(snapshot, this.opts.trust), 'controller');
+      const applied = this.opts.onSet(loadSnapshot(snapshot, this.opts.trust), 'controller', snapshot);
+      if (applied) await applied;
     } catch (err) {
       const reason = (err as Error).message;
       log.error({ version: snapshot.version, err: reason, kept: this.current?.version }, 'snapshot refused (NACK); the previous one stays in force');
       this.opts.onReject(snapshot.version, reason);
-      return void call.write({ nack: { version: snapshot.version, error: reason } });
+      return answer({ nack: { version: snapshot.version, error: reason } });
     }
     this.current = snapshot;
     try {
@@ -124,6 +138,6 @@ export class ControllerPolicySource {
     } catch (err) {
       log.error({ err: (err as Error).message, state_dir: this.opts.stateDir }, 'cannot persist the snapshot; a restart will wait for the controller');
     }
-    call.write({ ack: { version: snapshot.version } });
+    answer({ ack: { version: snapshot.version } });
   }
 }

@@ -2,21 +2,33 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
-export interface HealthState {
-  /** Ready when a policy set is in force. */
-  ready: () => boolean;
-  /** A one-line reason shown when not ready. */
-  detail: () => string;
+export type HealthState =
+  | {
+      /** Ready when a policy set is in force. */
+      ready: () => boolean;
+      /** A one-line reason shown when not ready. */
+      detail: () => string;
+    }
+  /** Both at once, possibly asked of other processes (the workers of a --workers primary). */
+  | { status: () => Promise<{ ready: boolean; detail: string }> };
+
+/** A registry, or anything that renders metrics the same way (the workers' aggregate). */
+export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
+
+async function statusOf(health: HealthState): Promise<{ ready: boolean; detail: string }> {
+  return 'status' in health ? health.status() : { ready: health.ready(), detail: health.detail() };
 }
 
-export async function startHttpServer(address: string, health: HealthState, registry: Registry): Promise<Server> {
+export async function startHttpServer(address: string, health: HealthState, registry: MetricsSource): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
-      const ok = health.ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(`${ok ? 'ready' : 'not ready'}: ${health.detail()}\n`);
+      statusOf(health).then(
+        ({ ready, detail }) => res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${ready ? 'ready' : 'not ready'}: ${detail}\n`),
+        (err: Error) => res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready: ${err.message}\n`),
+      );
     } else if (path === '/metrics') {
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),

@@ -12,7 +12,7 @@ export interface SignalMetrics {
 
 export function createSignalMetrics(registry: Registry, store: 'memory' | 'redis'): SignalMetrics {
   const r = [registry];
-  const healthy = new Gauge({ name: 'stepup_signal_store_healthy', help: '1 while the signal store answers, 0 while degraded (rules reading stored signals fail closed).', labelNames: ['store'], registers: r });
+  const healthy = new Gauge({ name: 'stepup_signal_store_healthy', help: '1 while the signal store answers, 0 while degraded (rules reading stored signals fail closed).', labelNames: ['store'], registers: r, aggregator: 'min' }); // across --workers: healthy only if every worker's store is
   const reads = new Counter({ name: 'stepup_signal_store_reads_total', help: 'Signal store reads (one per Check that reads signals), by result.', labelNames: ['result'], registers: r });
   const readTime = new Histogram({ name: 'stepup_signal_store_read_duration_seconds', help: 'Time of one signal store read.', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1], registers: r });
   const writes = new Counter({ name: 'stepup_signal_store_writes_total', help: 'Signal store writes, by result (dropped: store degraded or too many in flight; never queued).', labelNames: ['result'], registers: r });
