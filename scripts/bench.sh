@@ -7,6 +7,10 @@
 # node dist/bench/run.js, which writes bench/results/latest.json,
 # docs/benchmarks.md and docs/benchmarks-w1.svg. `bash scripts/bench.sh w7`
 # runs W7 instead (bench/w7-workers.ts; installs h2load).
+# `bash scripts/bench.sh all [flags]` reproduces every figure of
+# docs/benchmarks.md in one go (about 40 minutes): W3 (Redis), W6 (controller
+# fan-out, 1,000 and 10,000 sidecars, on a real kube-apiserver), W7, then
+# W1, W2, W4 and W5 with [flags], which also rewrites the document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -77,6 +81,24 @@ if [ "${1:-}" = "w7" ]; then
   ensure_taskset
   ensure_h2load
   exec node dist/bench/w7-workers.js "$@"
+fi
+
+if [ "${1:-}" = "all" ]; then
+  shift
+  eval "$(bash scripts/provision.sh --redis | tail -n 1)"
+  ensure_ghz
+  ensure_opa
+  ensure_taskset
+  ensure_h2load
+  log "W3: the same policy with signals in memory and in Redis (bench/w3-signals.ts)"
+  node dist/bench/w3-signals.js
+  log "W6: controller fan-out to 1,000 and 10,000 simulated sidecars (bench/w6-fanout.ts; builds the kube test set-up when not cached)"
+  taskset -c 1 node dist/bench/w6-fanout.js --sidecars 1000 --runs 5
+  taskset -c 1 node dist/bench/w6-fanout.js --sidecars 10000 --runs 3
+  log "W7: --workers 2 against --workers 1 (bench/w7-workers.ts)"
+  node dist/bench/w7-workers.js --no-docs
+  log "W1, W2, W4, W5, then docs/benchmarks.md with every section"
+  exec node dist/bench/run.js "$@"
 fi
 
 eval "$(bash scripts/provision.sh | tail -n 1)"
