@@ -19,7 +19,6 @@ import { startGrpcServer } from './server/grpc-server.js';
 import { startHttpServer } from './server/http-server.js';
 import { checkSharedState } from './signals/shared-state.js';
 import { createSignalService } from './signals/signal-service.js';
-import { runPrimary } from './workers/primary.js';
 import { linkToPrimary, type SnapshotHandlers, type WorkerLink } from './workers/worker-link.js';
 
 // Fixed paths only: wildcard paths cost about 12 µs on every log line (measured),
@@ -51,6 +50,8 @@ async function run(config: SidecarConfig): Promise<void> {
   if (cluster.isPrimary) {
     // Refuse a bad or state-splitting policy set here, once, before any worker starts.
     if (config.policies) checkSharedState(loadPolicySet(config.policies, workloadOf(config)), config);
+    // Loaded only with --workers > 1 (it brings the controller-mode client along).
+    const { runPrimary } = await import('./workers/primary.js');
     return runPrimary(config, logging(config, { role: 'primary' }).log);
   }
   // A worker: its lines carry its id and pid, so a reader can tell which one decided.
