@@ -70,7 +70,7 @@ W7 (--workers 2 against --workers 1 on the same two cores) is a run of its
 own: bash scripts/bench.sh w7 [--reps 5] [--seconds 8] [--no-docs]
 (bench/w7-workers.ts; it adds its section to docs/benchmarks.md).
 Every figure of docs/benchmarks.md in one command (W3, W6, W7, then this
-run with the flags given; about 40 minutes): bash scripts/bench.sh all [flags]
+run with the flags given; about 15 minutes): bash scripts/bench.sh all [flags]
 
 Environment: STEPUP_GHZ (ghz binary; default ~/.cache/stepup/go-bin/ghz),
 STEPUP_OPA (opa-envoy-plugin binary; default

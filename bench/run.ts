@@ -152,7 +152,8 @@ async function benchmark(options: BenchOptions, argv: readonly string[]): Promis
     const { ghz: _ghz, outRoot: _root, ...recorded } = options;
     return {
       date: new Date().toISOString(),
-      command: ['scripts/bench.sh', ...argv].join(' '),
+      // scripts/bench.sh all names itself; otherwise this run was the whole command.
+      command: process.env.STEPUP_BENCH_COMMAND ?? ['scripts/bench.sh', ...argv].join(' '),
       elapsedSeconds: Math.round((Date.now() - started) / 1000),
       options: recorded,
       machine,

@@ -8,7 +8,7 @@
 # docs/benchmarks.md and docs/benchmarks-w1.svg. `bash scripts/bench.sh w7`
 # runs W7 instead (bench/w7-workers.ts; installs h2load).
 # `bash scripts/bench.sh all [flags]` reproduces every figure of
-# docs/benchmarks.md in one go (about 40 minutes): W3 (Redis), W6 (controller
+# docs/benchmarks.md in one go (about 15 minutes): W3 (Redis), W6 (controller
 # fan-out, 1,000 and 10,000 sidecars, on a real kube-apiserver), W7, then
 # W1, W2, W4 and W5 with [flags], which also rewrites the document.
 set -euo pipefail
@@ -98,7 +98,7 @@ if [ "${1:-}" = "all" ]; then
   log "W7: --workers 2 against --workers 1 (bench/w7-workers.ts)"
   node dist/bench/w7-workers.js --no-docs
   log "W1, W2, W4, W5, then docs/benchmarks.md with every section"
-  exec node dist/bench/run.js "$@"
+  STEPUP_BENCH_COMMAND="scripts/bench.sh all $*" exec node dist/bench/run.js "$@"
 fi
 
 eval "$(bash scripts/provision.sh | tail -n 1)"
