@@ -98,7 +98,8 @@ export class ControllerPolicySource {
     call.on('data', (msg: WireControllerMessage) => {
       this.attempt = 0;
       const snapshot = msg.snapshot;
-      if (snapshot) this.handling = this.handling.then(() => this.receive(call, snapshot));
+      // A failure while handling one snapshot must not stop the ones after it (a rejected chain would skip them all).
+      if (snapshot) this.handling = this.handling.then(() => this.receive(call, snapshot)).catch((err: unknown) => this.opts.log.error({ version: snapshot.version, err: (err as Error).message }, 'handling a snapshot failed; the previous one stays in force'));
     });
     call.on('error', (err: Error) => this.retry(call, address, err));
     call.on('end', () => this.retry(call, address, new Error('the controller closed the stream')));
