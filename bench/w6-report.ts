@@ -39,7 +39,7 @@ export function w6Section(root: string): string[] {
   return [
     '## W6: controller fan-out',
     '',
-    'From `bench/w6-fanout.ts` (`taskset -c 1 node dist/bench/w6-fanout.js --sidecars N`), not from `scripts/bench.sh`: a real kube-apiserver, the controller pinned to core 0, N simulated sidecars (own gRPC connection each, ACK on receipt) on core 1; one StepUpPolicy change selecting all of them. Times run from the PATCH to the API server. Raw numbers: `bench/results/w6-fanout-*.json`; method and caveats: docs/controller.md.',
+    'From `bench/w6-fanout.ts` (`taskset -c 1 node dist/bench/w6-fanout.js --sidecars N`); `bash scripts/bench.sh all` runs it for 1,000 and 10,000: a real kube-apiserver, the controller pinned to core 0, N simulated sidecars (own gRPC connection each, ACK on receipt) on core 1; one StepUpPolicy change selecting all of them. Times run from the PATCH to the API server. Raw numbers: `bench/results/w6-fanout-*.json`; method and caveats: docs/controller.md.',
     '',
     '| sidecars | runs | new snapshot received, p50 (range) | p99 (range) | status N/N in sync | controller memory per sidecar |',
     '|---|---|---|---|---|---|',
