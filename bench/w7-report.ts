@@ -2,45 +2,9 @@
 // (written by bench/w7-workers.ts), so the generated doc keeps it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { median } from './summary.js';
+import type { W7Medians, W7Result } from './w7-workers.js';
 
-interface Medians {
-  rps: number;
-  sidecarCpuUsPerRequest: number;
-  loadGeneratorShare: number;
-  loadGeneratorCpuUsPerRequest: number;
-  othersShare: number;
-  coresBusy: number;
-}
-
-interface W7Result {
-  date: string;
-  command: string;
-  reps: number;
-  seconds: number;
-  connections: number;
-  streams: number;
-  workers: number;
-  cores: string;
-  rules: number;
-  loadGenerator: string;
-  node: string;
-  loadAverageAtStart: number[];
-  loadAverageAtEnd: number[];
-  runs: { config: 'one' | 'many'; rps: number; seconds: number; sidecarCpuSeconds: number[] }[];
-  medians: { one: Medians; many: Medians };
-  ratios: number[];
-  ratio: number;
-  maxOthers?: number;
-  discarded?: unknown[];
-  goal: number;
-  met: boolean;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
 
@@ -51,7 +15,7 @@ export function w7Section(root: string): string[] {
   const r = JSON.parse(readFileSync(file, 'utf8')) as W7Result;
   /** Cores the sidecar kept busy (CPU seconds of primary and workers per second), median over its runs. */
   const coresUsed = (id: 'one' | 'many') => median(r.runs.filter((x) => x.config === id).map((x) => x.sidecarCpuSeconds.reduce((a, b) => a + b, 0) / x.seconds));
-  const row = (label: string, m: Medians, id: 'one' | 'many') =>
+  const row = (label: string, m: W7Medians, id: 'one' | 'many') =>
     `| ${label} | ${int(m.rps)} (${r.runs.filter((x) => x.config === id).map((x) => int(x.rps)).join(', ')}) | ${coresUsed(id).toFixed(2)} | ${int(m.sidecarCpuUsPerRequest)} µs | ${pct(m.loadGeneratorShare)} (${m.loadGeneratorCpuUsPerRequest.toFixed(1)} µs/request) | ${pct(m.othersShare)} |`;
   const split = r.runs
     .filter((x) => x.config === 'many')

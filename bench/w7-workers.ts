@@ -21,7 +21,7 @@
 //
 //   node dist/bench/w7-workers.js [--reps 5] [--seconds 8] [--connections 4] [--streams 16] [--workers 2]
 //                                 [--max-others 0.1] [--retries 5] [--no-docs]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -38,11 +38,12 @@ import { AUDIENCE, benchPolicy, benchPolicyYaml, BENCH_RULES } from './policy.js
 import { writeDocs } from './report-doc.js';
 import type { BenchResults } from './results.js';
 import { checkOnce, countsDelta, decisionCounts } from './systems.js';
+import { median } from './summary.js';
 import { TokenMinter } from './tokens.js';
+import { runH2load } from './h2load.js';
 
 const W7_RESULTS = join('bench', 'results', 'w7-workers.json');
 const CORES = '0,1';
-const CHECK_PATH = '/envoy.service.auth.v3.Authorization/Check';
 
 function say(text: string): void {
   process.stderr.write(`[w7 ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
@@ -85,47 +86,6 @@ function allowCores(pid: number): void {
   execFileSync('taskset', ['-a', '-cp', CORES, String(pid)], { stdio: 'ignore' });
 }
 
-interface H2loadResult {
-  succeeded: number;
-  failed: number;
-  rps: number;
-  seconds: number;
-  /** status codes: 2xx count (HTTP level; the gRPC answer is checked through the decision counters). */
-  ok2xx: number;
-  /** CPU seconds h2load used. */
-  cpuSeconds: number;
-}
-
-async function runH2load(args: { port: number; body: string; connections: number; streams: number; seconds: number; warmUp: number }): Promise<H2loadResult> {
-  const child = spawn(
-    'taskset',
-    ['-c', CORES, 'h2load', '-t', '1', '-c', String(args.connections), '-m', String(args.streams), '-D', String(args.seconds), `--warm-up-time=${args.warmUp}`, '-d', args.body, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://127.0.0.1:${args.port}${CHECK_PATH}`],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const pid = child.pid as number;
-  let cpu = 0;
-  // h2load's own CPU: read while it runs (it is gone when 'exit' fires)
-  const timer = setInterval(() => {
-    try {
-      cpu = processCpuSeconds(pid);
-    } catch {
-      // ended
-    }
-  }, 50);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearInterval(timer);
-  if (code !== 0) throw new Error(`h2load exited with ${code}:\n${out.slice(-2000)}`);
-  const finished = /finished in ([\d.]+)s, ([\d.]+) req\/s/.exec(out);
-  const requests = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed/.exec(out);
-  const codes = /status codes: (\d+) 2xx/.exec(out);
-  if (!finished || !requests || !codes) throw new Error(`cannot read h2load's report:\n${out}`);
-  // The h2load child of taskset is the measured process; taskset execs it, so the pid is h2load's.
-  return { seconds: Number(finished[1]), rps: Number(finished[2]), succeeded: Number(requests[1]), failed: Number(requests[2]), ok2xx: Number(codes[1]), cpuSeconds: cpu };
-}
-
 export interface W7Run {
   config: 'one' | 'many';
   workers: number;
@@ -152,7 +112,7 @@ async function measure(c: Config, body: string, o: { connections: number; stream
   const before = pids.map(processCpuSeconds);
   const coresBefore = coreTimes();
   const counts = await decisionCounts(c.metricsUrl);
-  const h = await runH2load({ port: c.sidecar.grpcPort, body, ...o, warmUp: 0 });
+  const h = await runH2load({ cores: CORES, port: c.sidecar.grpcPort, body, ...o, warmUp: 0 });
   const after = pids.map(processCpuSeconds);
   const coresAfter = coreTimes();
   const decisions = countsDelta(counts, await decisionCounts(c.metricsUrl));
@@ -214,11 +174,15 @@ async function waitQuiet(maxOthers: number): Promise<void> {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
+/** Medians over the runs of one configuration. */
+export interface W7Medians {
+  rps: number;
+  sidecarCpuUsPerRequest: number;
+  loadGeneratorShare: number;
+  loadGeneratorCpuUsPerRequest: number;
+  othersShare: number;
+  coresBusy: number;
+}
 
 export interface W7Result {
   workload: 'W7';
@@ -237,7 +201,7 @@ export interface W7Result {
   loadAverageAtEnd: number[];
   affinity: Record<string, string[]>;
   runs: W7Run[];
-  medians: Record<'one' | 'many', { rps: number; sidecarCpuUsPerRequest: number; loadGeneratorShare: number; loadGeneratorCpuUsPerRequest: number; othersShare: number; coresBusy: number }>;
+  medians: Record<'one' | 'many', W7Medians>;
   /** Per repetition, many/one throughput. */
   ratios: number[];
   /** Median of the per-repetition ratios. */
@@ -250,9 +214,9 @@ export interface W7Result {
   met: boolean;
 }
 
-function mediansOf(runs: W7Run[], id: 'one' | 'many'): W7Result['medians']['one'] {
+function mediansOf(runs: W7Run[], id: 'one' | 'many'): W7Medians {
   const r = runs.filter((x) => x.config === id);
-  const m = (k: keyof W7Result['medians']['one']) => median(r.map((x) => x[k] as number));
+  const m = (k: keyof W7Medians) => median(r.map((x) => x[k] as number));
   return { rps: m('rps'), sidecarCpuUsPerRequest: m('sidecarCpuUsPerRequest'), loadGeneratorShare: m('loadGeneratorShare'), loadGeneratorCpuUsPerRequest: m('loadGeneratorCpuUsPerRequest'), othersShare: m('othersShare'), coresBusy: m('coresBusy') };
 }
 
@@ -296,7 +260,7 @@ async function main(): Promise<void> {
       const a = await checkOnce(`127.0.0.1:${c.sidecar.grpcPort}`, checkRequestObject(token, 0));
       if (!a.allowed || `${a.outcome}/${a.reason}` !== 'allow/requirements_met') throw new Error(`sidecar --workers ${c.workers} did not allow the bench request: ${JSON.stringify(a)}`);
       say(`warming up --workers ${c.workers}`);
-      await runH2load({ port: c.sidecar.grpcPort, body, connections, streams, seconds: 2, warmUp: 0 });
+      await runH2load({ cores: CORES, port: c.sidecar.grpcPort, body, connections, streams, seconds: 2, warmUp: 0 });
     }
     const affinity = Object.fromEntries(configs.map((c) => [c.id, [...new Set(sidecarPids(c.sidecar.child.pid as number).flatMap(affinityOf))]]));
     const runs: W7Run[] = [];
