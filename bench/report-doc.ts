@@ -4,11 +4,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GcWindow } from './gc-pauses.js';
-import type { MemoryResult } from './memory-run.js';
 import type { BenchResults } from './results.js';
 import { extrasIn, type SystemId } from './summary.js';
 import { barChartSvg } from './svg-chart.js';
+import { int, LABELS, ms, pct } from './report-format.js';
+import { profileSection } from './profile-report.js';
 import { w3Section } from './w3-report.js';
+import { w4Section } from './w4-report.js';
+import { memorySection } from './w5-report.js';
 import { w6Section } from './w6-report.js';
 import { w7Section } from './w7-report.js';
 
@@ -19,12 +22,8 @@ const NAMES: Record<SystemId, string> = {
   opa: 'opa-envoy-plugin, W1 (same rules in Rego)',
   before: 'sidecar, W1, baseline build (before)',
 };
-const LABELS: Record<SystemId, string> = { noop: 'no-op', w1: 'sidecar W1', w2: 'sidecar W2', opa: 'OPA W1', before: 'W1 before' };
 const COLORS = { noop: '#7f8c8d', w1: '#2e86c1', w2: '#8e44ad', opa: '#c0392b', before: '#aab7b8', verify: '#d68910', p50: '#5dade2', p99: '#2874a6', p999: '#1b2631' };
 
-const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
-const pct = (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : 'n/a');
 
 /** The systems of this run, in table order. */
 function idsIn(r: BenchResults): SystemId[] {
@@ -174,35 +173,6 @@ function perRunTable(r: BenchResults): string[] {
   return lines;
 }
 
-function w4Section(r: BenchResults): string[] {
-  const head = ['## W4: end to end through Envoy', ''];
-  const w = r.w4;
-  if (!w) return [...head, 'Not run (`--no-w4`).'];
-  const names = { off: 'Envoy alone (ext_authz off on the route)', stepup: 'Envoy + stepup sidecar', opa: 'Envoy + opa-envoy-plugin' } as const;
-  const off = w.medians.off;
-  const rows = (['off', 'stepup', 'opa'] as const).flatMap((mode) => {
-    const m = w.medians[mode];
-    if (!m) return [];
-    const added = off && mode !== 'off' ? `${ms(m.p50 - off.p50)} / ${ms(m.p99 - off.p99)}` : '';
-    // Answers other than 200 per repetition: a 503 is Envoy's ext_authz timeout (0.2 s) or failure.
-    const refused = w.reps.map((rep) => {
-      const run = rep[mode];
-      return run ? `${Object.entries(run.statuses).filter(([status]) => status !== '200').reduce((sum, [, count]) => sum + count, 0) + run.errors}/${run.sent}` : 'n/a';
-    });
-    return [`| ${names[mode]} | ${ms(m.p50)} | ${ms(m.p99)} | ${ms(m.p999)} | ${added} | ${int(m.rps)} | ${refused.join(', ')} | ${m.envoyCpuUs.toFixed(0)} | ${mode === 'off' ? '' : m.authzCpuUs.toFixed(0)} |`];
-  });
-  return [
-    ...head,
-    `Envoy ${'1.40.0'} with deploy/envoy/envoy.yaml, its route turned into a direct response (200 "ok") and one worker thread (\`--concurrency 1\`, so one HTTP/2 connection to the authz server), pinned with the authz server to core ${r.options.serverCpu}. Load: bench/http-open-loop.ts in the bench runner on core ${r.options.loadCpu}, HTTP/1.1 keep-alive, open loop at ${w.rps.toLocaleString('en-US')} req/s for ${w.seconds} s after a warm-up that sends every one of the ${int(r.options.w1Tokens)} tokens (so the measured requests are cache hits), the W1 request (POST with the JSON body and a bearer token). Latency is timed from each request's send. ${r.options.reps} repetitions, order rotated; medians.`,
-    '',
-    '| configuration | p50 ms | p99 ms | p99.9 ms | added p50 / p99 ms | answers/s | not 200 (per repetition) | Envoy CPU µs/request | authz CPU µs/request |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows,
-    '',
-    'Envoy and the authz server share one core here, as in a pod limited to one CPU: when their CPU per request times the rate nears a second per second, requests queue until Envoy\'s ext_authz timeout (0.2 s) answers 503, which the *not 200* column counts.',
-  ];
-}
-
 function gcSection(r: BenchResults): string[] {
   const gc = r.gc ?? {};
   const ids = (Object.keys(gc) as SystemId[]).filter((id) => (gc[id]?.length ?? 0) > 0);
@@ -222,62 +192,6 @@ function gcSection(r: BenchResults): string[] {
     '|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ];
-}
-
-function memorySection(r: BenchResults): string[] {
-  const after = r.residentAfterRuns ?? {};
-  const mib = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(1) : 'n/a');
-  const lines = [
-    '## W5: resident memory',
-    '',
-    'Fresh processes per rule count, pinned like the others: resident set (VmRSS) once started and answering, then after a warm-up and a closed-loop W1 run, and the peak (VmHWM). 10 rules: the first 10 bench rules; 1,000: the 20 and 980 generated rules on other paths (POST `/v2/generated/<i>/**`, a CEL condition on the body and the route; the same in Rego).',
-    '',
-  ];
-  if (r.memory.length === 0) return [...lines, 'Not run (`--no-memory`).'];
-  const row = (name: string, rules: number, p: MemoryResult['sidecar'] | undefined) =>
-    p ? `| ${name} | ${rules.toLocaleString('en-US')} | ${mib(p.idleRssMiB)} | ${mib(p.loadedRssMiB)} | ${mib(p.peakRssMiB)} | ${int(p.rps)} | ${p.cpuUsPerRequest.toFixed(0)} |` : `| ${name} | ${rules.toLocaleString('en-US')} | not run | | | | |`;
-  return [
-    ...lines,
-    '| system | rules | idle RSS MiB | RSS after W1 MiB | peak MiB | W1 req/s (closed loop) | CPU µs/request |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-    ...r.memory.flatMap((m) => [row('stepup sidecar', m.rules, m.sidecar), row('opa-envoy-plugin', m.rules, m.opa)]),
-    '',
-    `After every repetition's runs (20 rules; MiB, resident / peak): ${Object.entries(after).map(([id, v]) => `${LABELS[id as SystemId]} ${mib(v?.rss)} / ${mib(v?.peak)}`).join('; ')}.`,
-  ];
-}
-
-function oneProfile(p: BenchResults['profiles'][number]): string[] {
-  const code = (name: string) => `\`${name.replace(/\|/g, '\\|')}\``;
-  const share = (x: number) => `${x.toFixed(1)}% (${((x / 100) * p.cpuUsPerCheck).toFixed(1)} µs)`;
-  return [
-    `### ${p.workload}`,
-    '',
-    `A separate sidecar process started with \`node --cpu-prof\` (pinned like the others) ran a warm-up and one closed-loop run of ${p.workload}, ${p.seconds} s at ${int(p.rps)} req/s while profiled. ` +
-      `Only the samples of that run are counted: ${int(p.windowMs)} ms, ${int(p.busyMs)} ms of them not idle. Shares are of the not-idle samples; the µs next to them apply a share to the **${p.cpuUsPerCheck.toFixed(0)} µs of CPU per Check** the process used in that run (all threads, profiler included). The profile: \`${p.file.replace(/^.*\/bench\//, 'bench/')}\` (not committed; open it in Chrome DevTools).`,
-    '',
-    'By area. *Self*: in the area\'s own frames. *Inclusive*: in stacks passing through the area (it and what it calls; async continuations count where they resume, so callers of everything read high).',
-    '',
-    '| area | self | inclusive |',
-    '|---|---:|---:|',
-    ...p.areas.map((a) => `| ${a.name} | ${share(a.selfPct)} | ${a.name.startsWith('(') ? '' : share(a.inclusivePct)} |`),
-    '',
-    'Top functions by self time:',
-    '',
-    '| function | self |',
-    '|---|---:|',
-    ...p.topFunctions.map((f) => `| ${code(f.name)} | ${share(f.pct)} |`),
-    '',
-    "The project's own functions by inclusive time:",
-    '',
-    '| function | inclusive |',
-    '|---|---:|',
-    ...p.ownInclusive.map((f) => `| ${code(f.name)} | ${share(f.pct)} |`),
-  ];
-}
-
-function profileSection(r: BenchResults): string[] {
-  if (r.profiles.length === 0) return ['No profile was taken in this run (every goal was met, or `--profile never`).'];
-  return r.profiles.flatMap((p) => [...oneProfile(p), '']);
 }
 
 function method(r: BenchResults): string[] {
