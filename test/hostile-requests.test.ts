@@ -1,8 +1,10 @@
 // reliability.md items 3, 4 and 8 through a real Envoy: ambiguous credentials,
 // hostile tokens, spoofed trusted headers.
+import * as grpc from '@grpc/grpc-js';
 import { generateKeyPair, exportSPKI, SignJWT, base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeKey } from '../harness/test-issuer.js';
+import { CHECK_PATH } from '../sidecar/server/grpc-server.js';
 import { bearer, now, startStack, type Stack } from './support/stack.js';
 
 let s: Stack;
@@ -141,5 +143,27 @@ describe('spoofed trusted headers (item 8)', () => {
     const r = await s.call('/v1/accounts', { headers: { 'X-StepUp-Subject': ['admin', 'root'] } });
     expect(r.status).toBe(200);
     expect(s.upstream.seen.at(-1)?.headers['x-stepup-subject']).toBeUndefined();
+  });
+});
+
+describe('a malformed CheckRequest straight to the sidecar (its own wire decoder)', () => {
+  /** Sends raw bytes as the Check message; resolves with the gRPC status code of the answer. */
+  function rawCheck(bytes: Buffer): Promise<number> {
+    const client = new grpc.Client(`127.0.0.1:${s.sidecar.grpcPort}`, grpc.credentials.createInsecure());
+    return new Promise((resolve) => {
+      client.makeUnaryRequest(CHECK_PATH, (b: Buffer) => b, (b: Buffer) => b, bytes, (err) => {
+        client.close();
+        resolve(err ? err.code : grpc.status.OK);
+      });
+    });
+  }
+
+  it.each([
+    ['a length past the end', Buffer.from([0x0a, 0x50, 0x22, 0x02])],
+    ['a truncated varint', Buffer.from([0x0a, 0x80])],
+    ['a group', Buffer.from([0x0b, 0x0c])],
+  ])('%s is refused with a gRPC error (Envoy then denies), and the sidecar goes on serving', async (_name, bytes) => {
+    expect(await rawCheck(bytes)).toBe(grpc.status.INTERNAL);
+    expect((await s.call('/v1/accounts')).status).toBe(200);
   });
 });
