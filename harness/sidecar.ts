@@ -25,12 +25,16 @@ export async function startSidecar(policies: string, extraArgs: string[] = [], p
   return Object.assign(proc, { grpcPort, httpPort });
 }
 
-/** The decision log lines the sidecar has written so far. */
-export function decisionLines(proc: Running): Record<string, unknown>[] {
+/** Every JSON log line the sidecar has written so far. */
+export function logLines(proc: Running): Record<string, unknown>[] {
   return proc
     .output()
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((l) => l.msg === 'decision');
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The decision log lines the sidecar has written so far. */
+export function decisionLines(proc: Running): Record<string, unknown>[] {
+  return logLines(proc).filter((l) => l.msg === 'decision');
 }

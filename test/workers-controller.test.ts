@@ -8,10 +8,10 @@ import { packageRoot } from '../common/package-root.js';
 import { makeSigningKeyFiles, podIdentity, startController, type ControllerHandle, type KeyFiles } from '../harness/controller.js';
 import { send } from '../harness/http-client.js';
 import { kubeUp, type KubeEnv } from '../harness/kube.js';
-import { tempDir, waitFor, type Running } from '../harness/processes.js';
-import { decisionLines } from '../harness/sidecar.js';
+import { tempDir, waitFor } from '../harness/processes.js';
+import { decisionLines, logLines } from '../harness/sidecar.js';
 import { startUpstream, type Upstream } from '../harness/upstream.js';
-import { directCheck } from './support/direct-check.js';
+import { directCheck, servingWorkers } from './support/direct-check.js';
 import { condition, createNamespace, denyPolicy, enforcedAt, startWorkload, waitForPolicy, type Workload } from './support/kube-stack.js';
 
 let kube: KubeEnv;
@@ -20,15 +20,6 @@ let controller: ControllerHandle;
 let upstream: Upstream;
 let app: Workload;
 
-function lines(proc: Running): Record<string, unknown>[] {
-  return proc
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-const servingWorkers = (proc: Running) => lines(proc).filter((l) => l.role === 'primary' && l.msg === 'worker serving').map((l) => l.pid as number);
 
 /** Direct Checks of `path` on fresh connections until every one of `pids` has decided one; returns the answers. */
 async function askEveryWorker(pids: number[], path: string): Promise<{ code: number; status: number | string }[]> {
@@ -74,7 +65,7 @@ describe('--workers 2 in controller mode', () => {
   it('a policy is enforced by both workers before it is ACKed (status in sync)', async () => {
     await kube.apply(denyPolicy('shop', 'payments', 'payments', ['/admin']));
     await waitForPolicy(kube, 'shop', 'payments', 'Enforced, 1/1 in sync', enforcedAt('1/1'));
-    const inForce = lines(app.sidecar).filter((l) => l.role === 'primary' && l.msg === 'snapshot in force in every worker').at(-1);
+    const inForce = logLines(app.sidecar).filter((l) => l.role === 'primary' && l.msg === 'snapshot in force in every worker').at(-1);
     expect(inForce?.workers).toHaveLength(2);
     const answers = await askEveryWorker(servingWorkers(app.sidecar), '/admin/users');
     expect(answers.every((a) => a.code === 7 && a.status === 'Forbidden')).toBe(true);

@@ -6,12 +6,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEnvoy, type EnvoyHandle } from '../harness/envoy.js';
 import { send, type Reply } from '../harness/http-client.js';
-import { freePort, startProcess, tempDir, waitFor, writeTemp, type Running } from '../harness/processes.js';
+import { freePort, startProcess, tempDir, waitFor, writeTemp } from '../harness/processes.js';
 import { startRedis, type RedisHandle } from '../harness/redis.js';
-import { decisionLines, sidecarEntry, startSidecar, type SidecarHandle } from '../harness/sidecar.js';
+import { decisionLines, logLines, sidecarEntry, startSidecar, type SidecarHandle } from '../harness/sidecar.js';
 import { TestIssuer } from '../harness/test-issuer.js';
 import { startUpstream, type Upstream } from '../harness/upstream.js';
-import { directCheck } from './support/direct-check.js';
+import { directCheck, servingWorkers } from './support/direct-check.js';
 import { testPolicy } from './support/stack.js';
 
 /** Rules that keep state in the signal store: refused with 2 workers on the memory store. */
@@ -25,21 +25,6 @@ const STATEFUL_RULES = `    - name: burst
 `;
 
 const now = () => Math.floor(Date.now() / 1000);
-
-function lines(proc: Running): Record<string, unknown>[] {
-  return proc
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-/** Pids of the workers the primary reported serving, oldest first. */
-function servingWorkers(proc: Running): number[] {
-  return lines(proc)
-    .filter((l) => l.role === 'primary' && l.msg === 'worker serving')
-    .map((l) => l.pid as number);
-}
 
 interface Setup {
   issuer: TestIssuer;
@@ -103,7 +88,7 @@ describe('two workers, memory store, through Envoy', () => {
     const workers = servingWorkers(s.sidecar);
     expect(workers).toHaveLength(2);
     expect(workers).not.toContain(s.sidecar.child.pid);
-    const serving = lines(s.sidecar).find((l) => l.role === 'primary' && l.msg === 'stepup-sidecar serving');
+    const serving = logLines(s.sidecar).find((l) => l.role === 'primary' && l.msg === 'stepup-sidecar serving');
     expect(serving).toMatchObject({ port: s.sidecar.grpcPort, workers: 2 });
 
     // New client connections land on Envoy's threads; each thread has its own
@@ -159,9 +144,9 @@ describe('two workers, memory store, through Envoy', () => {
 
     const replacement = servingWorkers(s.sidecar)[2] as number;
     expect(replacement).not.toBe(victim);
-    const ended = lines(s.sidecar).find((l) => l.role === 'primary' && l.msg === 'worker ended');
+    const ended = logLines(s.sidecar).find((l) => l.role === 'primary' && l.msg === 'worker ended');
     expect(ended).toMatchObject({ pid: victim, signal: 'SIGKILL' });
-    expect(lines(s.sidecar).some((l) => l.role === 'primary' && l.msg === 'replacing the worker' && typeof l.retry_in_ms === 'number')).toBe(true);
+    expect(logLines(s.sidecar).some((l) => l.role === 'primary' && l.msg === 'replacing the worker' && typeof l.retry_in_ms === 'number')).toBe(true);
 
     await waitFor('/readyz to say ready again', async () => (await send(`http://127.0.0.1:${s.sidecar.httpPort}/readyz`)).body.startsWith('ready: 2/2'), 20_000);
     // Envoy's connections moved to the survivor while the worker was away and
@@ -186,10 +171,10 @@ describe('two workers, memory store, through Envoy', () => {
     writeFileSync(s.policyFile, good + STATEFUL_RULES);
     await waitFor(
       'both workers to reject the change',
-      async () => lines(s.sidecar).filter((l) => l.msg === 'policy change rejected; the previous policies stay in force').length >= 2,
+      async () => logLines(s.sidecar).filter((l) => l.msg === 'policy change rejected; the previous policies stay in force').length >= 2,
       10_000,
     );
-    const rejected = lines(s.sidecar).filter((l) => l.msg === 'policy change rejected; the previous policies stay in force');
+    const rejected = logLines(s.sidecar).filter((l) => l.msg === 'policy change rejected; the previous policies stay in force');
     expect(new Set(rejected.map((l) => l.pid)).size).toBe(2);
     expect(String((rejected[0]?.problems as string[])[0])).toMatch(/--workers 2 and the in-memory signal store.*shop\/payments rule burst: signals\.activity.*rule one-time: require\.singleUse.*--redis/);
     const text = await s.metrics();

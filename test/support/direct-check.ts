@@ -1,7 +1,17 @@
-// One Check straight to a sidecar (no Envoy), on a connection of its own: a
-// --workers sidecar hands each new connection to the next worker.
+// For --workers tests: which workers serve, and one Check straight to a
+// sidecar (no Envoy) on a connection of its own (a --workers sidecar hands
+// each new connection to the next worker).
 import * as grpc from '@grpc/grpc-js';
+import type { Running } from '../../harness/processes.js';
+import { logLines } from '../../harness/sidecar.js';
 import { loadAuthorizationService } from '../../sidecar/envoy/protos.js';
+
+/** Pids of the workers a --workers primary reported serving, oldest first. */
+export function servingWorkers(proc: Running): number[] {
+  return logLines(proc)
+    .filter((l) => l.role === 'primary' && l.msg === 'worker serving')
+    .map((l) => l.pid as number);
+}
 
 /** One Check straight to the sidecar on a connection of its own (no shared subchannel): gRPC code and HTTP status. */
 export async function directCheck(port: number, path: string): Promise<{ code: number; status: number | string }> {
