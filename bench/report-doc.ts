@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GcWindow } from './gc-pauses.js';
 import type { BenchResults } from './results.js';
-import { extrasIn, type SystemId } from './summary.js';
+import { extrasIn, median, type SystemId } from './summary.js';
 import { barChartSvg } from './svg-chart.js';
 import { int, LABELS, ms, pct } from './report-format.js';
 import { profileSection } from './profile-report.js';
@@ -178,10 +178,9 @@ function gcSection(r: BenchResults): string[] {
   const ids = (Object.keys(gc) as SystemId[]).filter((id) => (gc[id]?.length ?? 0) > 0);
   const head = ['### Garbage-collection pauses during the open-loop runs', ''];
   if (ids.length === 0) return [...head, 'Not recorded in this run.'];
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
   const rows = ids.map((id) => {
     const w = gc[id] as GcWindow[];
-    const m = (f: (x: GcWindow) => number) => med(w.map(f));
+    const m = (f: (x: GcWindow) => number) => median(w.map(f));
     return `| ${LABELS[id]} | ${m((x) => x.minorPerSecond).toFixed(1)} | ${m((x) => x.minorP50Ms).toFixed(2)} | ${m((x) => x.minorMaxMs).toFixed(2)} | ${m((x) => x.major).toFixed(0)} | ${m((x) => x.majorMaxMs).toFixed(2)} | ${(m((x) => x.pausedShare) * 100).toFixed(2)}% |`;
   });
   return [
