@@ -22,8 +22,17 @@ export function heapFlagArgv(execPath: string, execArgv: readonly string[], argv
   return [execPath, `${FLAG}=${SEMI_SPACE_MIB}`, ...execArgv, ...argv.slice(1)];
 }
 
-/** Replaces this process with one that has the flag; returns only when nothing needs doing (or execve is missing). */
+/**
+ * Replaces this process with one that has the flag. Returns when nothing needs
+ * doing, or when the restart cannot happen (no execve, or it failed): the
+ * sidecar then runs with V8's default size, which is slower to collect but correct.
+ */
 export function restartWithHeapFlags(): void {
   const argv = heapFlagArgv(process.execPath, process.execArgv, process.argv, process.env.NODE_OPTIONS);
-  if (argv && typeof process.execve === 'function') process.execve(process.execPath, argv, process.env);
+  if (!argv || typeof process.execve !== 'function') return;
+  try {
+    process.execve(process.execPath, argv, process.env);
+  } catch (err) {
+    process.stderr.write(`stepup-sidecar: could not restart with ${argv[1]} (${(err as Error).message}); running with V8's default young generation\n`);
+  }
 }
